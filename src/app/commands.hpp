@@ -1,0 +1,45 @@
+// The mcpd subcommands, wired by main.cpp.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "infra/config.hpp"
+
+namespace mcpd::app {
+
+// Flags shared by `serve` and `config check`: they form the top layer of the configuration.
+struct ServeFlags {
+  std::string config_file;
+  bool stdio = false;
+  std::string http;
+  std::string status;
+  std::vector<std::string> enable_packs;
+  std::vector<std::string> api_keys;
+  std::string log_level;
+  int threads = 0;
+  int workers = 0;
+  bool allow_unauthenticated_remote = false;
+};
+
+void add_serve_flags(CLI::App& command, ServeFlags& flags);
+// defaults < file < env < flags; on error prints every problem (naming the key) and returns nullopt.
+std::optional<infra::Config> load_config(const ServeFlags& flags);
+
+int run_serve(const ServeFlags& flags);
+int run_config_check(const ServeFlags& flags);
+
+struct CallFlags {
+  std::string tool;
+  std::vector<std::string> assignments;  // key=value
+  std::string json_arguments;
+  bool list = false;
+  std::string url;                       // overrides MCP_SERVER_URL
+  std::string api_key;                   // overrides MCP_API_KEY / API_TOKEN
+  std::vector<std::string> enable_packs; // for the spawned stdio server
+};
+int run_call(const CallFlags& flags, const std::string& self_path);
+
+}  // namespace mcpd::app

@@ -1,0 +1,51 @@
+// mcpd entry point: subcommands serve, call, config check, version.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/commands.hpp"
+#include "app/version.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"mcpd: a fast, self-contained MCP server platform"};
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", std::string(mcpd::app::kVersion));
+
+  mcpd::app::ServeFlags serve_flags;
+  auto* serve = app.add_subcommand("serve", "Serve MCP over stdio and/or HTTP (default: HTTP on 127.0.0.1:8000)");
+  mcpd::app::add_serve_flags(*serve, serve_flags);
+
+  mcpd::app::ServeFlags config_flags;
+  auto* config = app.add_subcommand("config", "Configuration tools");
+  auto* check = config->add_subcommand("check", "Print the effective configuration (secrets masked) and validate it");
+  config->require_subcommand(1);
+  mcpd::app::add_serve_flags(*check, config_flags);
+
+  mcpd::app::CallFlags call_flags;
+  auto* call = app.add_subcommand("call", "Call a tool on an MCP server (MCP_SERVER_URL set: HTTP; else spawn mcpd on stdio)");
+  call->add_option("tool", call_flags.tool, "Tool name");
+  call->add_option("arguments", call_flags.assignments, "Arguments as key=value (values parsed as JSON when they are)");
+  call->add_option("--json", call_flags.json_arguments, "Arguments as one JSON object");
+  call->add_flag("--list", call_flags.list, "List the tools instead of calling one");
+  call->add_option("--url", call_flags.url, "Server URL (default: $MCP_SERVER_URL)");
+  call->add_option("--api-key", call_flags.api_key, "API key (default: $MCP_API_KEY or $API_TOKEN)");
+  call->add_option("--enable-pack", call_flags.enable_packs, "Packs to enable in the spawned stdio server");
+
+  app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (serve->parsed() || app.get_subcommands().empty()) return mcpd::app::run_serve(serve_flags);
+    if (check->parsed()) return mcpd::app::run_config_check(config_flags);
+    if (call->parsed()) return mcpd::app::run_call(call_flags, argv[0]);
+    std::cout << "mcpd " << mcpd::app::kVersion << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "mcpd: " << e.what() << "\n";
+    return 1;
+  }
+}

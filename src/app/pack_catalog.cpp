@@ -1,0 +1,15 @@
+// The pack catalog.
+#include "app/pack_catalog.hpp"
+
+#include "packs/conformance/conformance_pack.hpp"
+
+namespace mcpd::app {
+
+std::unique_ptr<core::Pack> make_pack(const std::string& name) {
+  if (name == "conformance") return packs::conformance::make_pack();
+  return nullptr;
+}
+
+std::vector<std::string> pack_names() { return {"conformance"}; }
+
+}  // namespace mcpd::app

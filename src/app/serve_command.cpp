@@ -1,0 +1,178 @@
+// `mcpd serve`: builds the registry from the enabled packs and runs the transports until SIGTERM.
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "app/commands.hpp"
+#include "app/pack_catalog.hpp"
+#include "app/version.hpp"
+#include "core/dispatcher.hpp"
+#include "infra/crypto.hpp"
+#include "infra/logging.hpp"
+#include "infra/metrics.hpp"
+#include "infra/worker_pool.hpp"
+#include "transport/http_server.hpp"
+#include "transport/mcp_router.hpp"
+#include "transport/stdio_server.hpp"
+
+namespace mcpd::app {
+
+namespace json = boost::json;
+namespace asio = boost::asio;
+
+namespace {
+
+// Counts tool calls into the metrics and logs each at debug level.
+class CallMetrics : public core::CallObserver {
+ public:
+  explicit CallMetrics(infra::Metrics& metrics) : metrics_(metrics) {}
+  void on_tool_call(const core::Session& session, std::string_view tool, std::string_view outcome, double seconds) override {
+    metrics_.tool_call(tool, outcome, seconds);
+    if (infra::log::enabled(infra::log::Level::Debug))
+      infra::log::debug("tool call", {{"tool", tool}, {"outcome", outcome}, {"principal", session.principal()},
+                                      {"ms", seconds * 1000.0}});
+  }
+
+ private:
+  infra::Metrics& metrics_;
+};
+
+}  // namespace
+
+int run_serve(const ServeFlags& flags) {
+  auto loaded = load_config(flags);
+  if (!loaded) return 2;
+  const infra::Config& config = *loaded;
+  infra::log::set_level(config.log_level);
+
+  core::Registry registry;
+  core::SessionManager sessions(config.max_sessions, std::chrono::seconds(config.session_idle_seconds),
+                                [] { return infra::random_hex(16); });
+  std::vector<std::unique_ptr<core::Pack>> packs;
+  for (const auto& name : config.enabled_packs) {
+    auto pack = make_pack(name);
+    if (!pack) {
+      std::string known;
+      for (auto& n : pack_names()) known += (known.empty() ? "" : ", ") + n;
+      std::cerr << "mcpd: configuration error: packs.enabled: unknown pack '" << name << "' (known: " << known << ")\n";
+      return 2;
+    }
+    static const json::object kNoSettings;
+    auto it = config.pack_settings.find(name);
+    core::PackContext ctx{registry, sessions, it == config.pack_settings.end() ? kNoSettings : it->second};
+    pack->register_into(ctx);
+    packs.push_back(std::move(pack));
+  }
+
+  infra::WorkerPool pool(config.workers);
+  infra::Metrics metrics;
+  CallMetrics observer(metrics);
+  core::ServerInfo info;
+  info.version = std::string(kVersion);
+  info.instructions = "mcpd serves tool packs over MCP. Call tools/list to see what is enabled.";
+  core::Dispatcher dispatcher(registry, sessions, info, &pool, &observer);
+  metrics.add_gauge("mcpd_sessions", "Live MCP sessions.", [&] { return static_cast<double>(sessions.size()); });
+  metrics.add_gauge("mcpd_worker_queue", "Tool calls waiting for a worker.", [&] { return static_cast<double>(pool.queued()); });
+
+  std::thread stdio_thread;
+  std::unique_ptr<transport::StdioServer> stdio;
+  asio::io_context io(config.threads);
+  auto work = asio::make_work_guard(io);
+
+  transport::Authenticator auth(config.api_keys);
+  transport::OriginGuard guard(config.allowed_origins, config.allowed_hosts);
+  transport::HttpContext http_ctx{dispatcher, sessions, metrics, auth, guard, config.replay_events, std::string(kVersion)};
+  transport::McpRouter router(http_ctx);
+  transport::HttpLimits limits;
+  limits.max_body_bytes = config.max_body_bytes;
+  limits.header_timeout = std::chrono::seconds(config.header_timeout_seconds);
+  limits.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  transport::HttpServer server(io, router, limits);
+
+  try {
+    if (config.http) {
+      auto port = server.listen(*config.http, false);
+      infra::log::info("listening", {{"transport", "http"}, {"address", config.http->host + ":" + std::to_string(port)},
+                                     {"mcp", "/mcp"}, {"auth", auth.required()}, {"packs", json::value_from(config.enabled_packs)}});
+    }
+    if (config.status) {
+      auto port = server.listen(*config.status, true);
+      infra::log::info("listening", {{"transport", "status"}, {"address", config.status->host + ":" + std::to_string(port)}});
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "mcpd: cannot listen: " << e.what() << "\n";
+    return 1;
+  }
+
+  // Idle sessions expire; checked every few seconds.
+  asio::steady_timer sweeper(io);
+  std::function<void()> sweep = [&] {
+    sweeper.expires_after(std::chrono::seconds(5));
+    sweeper.async_wait([&](boost::system::error_code ec) {
+      if (ec) return;
+      if (auto n = sessions.expire_idle(std::chrono::steady_clock::now()))
+        infra::log::debug("sessions expired", {{"count", n}});
+      sweep();
+    });
+  };
+  sweep();
+
+  bool stopping = false;
+  auto begin_shutdown = [&](const char* why) {
+    if (stopping) return;
+    stopping = true;
+    infra::log::info("shutting down", {{"reason", why}, {"in_flight", router.in_flight()}});
+    server.stop_accepting();
+    router.start_draining();
+    if (stdio) stdio->stop();
+    sweeper.cancel();
+    // Drain: wait for answers in flight, then end the sessions (which closes their streams).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.drain_seconds);
+    auto timer = std::make_shared<asio::steady_timer>(io);
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [&, timer, deadline, poll] {
+      std::size_t calls = 0;
+      for (auto& s : sessions.all()) calls += s->calls_in_flight();
+      if ((router.in_flight() == 0 && calls == 0) || std::chrono::steady_clock::now() >= deadline) {
+        sessions.end_all();
+        work.reset();
+        timer->expires_after(std::chrono::milliseconds(50));
+        timer->async_wait([&](boost::system::error_code) { io.stop(); });
+        return;
+      }
+      timer->expires_after(std::chrono::milliseconds(20));
+      timer->async_wait([poll](boost::system::error_code ec) {
+        if (!ec) (*poll)();
+      });
+    };
+    (*poll)();
+  };
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (!ec) begin_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+  std::signal(SIGPIPE, SIG_IGN);
+
+  if (config.stdio) {
+    stdio = std::make_unique<transport::StdioServer>(dispatcher, sessions, config.max_body_bytes);
+    stdio_thread = std::thread([&] {
+      stdio->run(std::chrono::seconds(config.drain_seconds));
+      // stdin closed: the client is gone, so is the stdio-only server.
+      asio::post(io, [&] { if (!config.http) begin_shutdown("stdin closed"); });
+    });
+  }
+
+  std::vector<std::thread> io_threads;
+  for (int i = 1; i < config.threads; ++i) io_threads.emplace_back([&] { io.run(); });
+  io.run();
+  for (auto& t : io_threads) t.join();
+  if (stdio_thread.joinable()) {
+    if (stdio) stdio->stop();
+    stdio_thread.join();
+  }
+  pool.join();
+  infra::log::info("stopped");
+  return 0;
+}
+
+}  // namespace mcpd::app

@@ -1,0 +1,83 @@
+// Routes each JSON-RPC message of a session to the MCP method that serves it.
+#pragma once
+#include <boost/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/registry.hpp"
+#include "core/session.hpp"
+#include "core/session_manager.hpp"
+
+namespace mcpd::core {
+
+struct ServerInfo {
+  std::string name = "mcpd";
+  std::string title = "mcpd";
+  std::string version;
+  std::string instructions;
+};
+
+// Where Pool handlers run; supplied by the application (a bounded thread pool).
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual void post(std::function<void()> work) = 0;
+};
+
+// Told about every finished tool call (metrics, audit). Must be thread-safe.
+class CallObserver {
+ public:
+  virtual ~CallObserver() = default;
+  virtual void on_tool_call(const Session& session, std::string_view tool, std::string_view outcome, double seconds) = 0;
+};
+
+// Called exactly once per request; nullopt means the request was cancelled and gets no answer.
+using Reply = std::function<void(std::optional<json::object>)>;
+
+class Dispatcher {
+ public:
+  Dispatcher(const Registry& registry, SessionManager& sessions, ServerInfo info, Executor* pool,
+             CallObserver* observer, std::size_t page_size = 100);
+
+  // Returns true when `message` is a request (then `reply` will be called); false for notifications
+  // and responses, which get no reply.
+  bool handle(const SessionPtr& session, const json::value& message, const Reply& reply);
+
+  // Runs a tool for a caller outside JSON-RPC (the REST facade), with the same validation.
+  void call_tool(const SessionPtr& session, const json::value& request_id, std::string_view name,
+                 json::object arguments, json::value progress_token, ToolCompletion done);
+
+  const Registry& registry() const { return registry_; }
+  const ServerInfo& info() const { return info_; }
+
+ private:
+  using Result = std::variant<json::value, RpcError>;
+  void handle_request(const SessionPtr& session, const Message& msg, const Reply& reply);
+  void handle_notification(const SessionPtr& session, const Message& msg);
+
+  Result initialize(Session& session, const json::object& params);
+  void tools_call(const SessionPtr& session, const Message& msg, const Reply& reply);
+  Result tools_list(const json::object& params) const;
+  Result resources_list(const json::object& params) const;
+  Result resource_templates_list(const json::object& params) const;
+  Result resources_read(const SessionPtr& session, const Message& msg) const;
+  Result resources_subscribe(Session& session, const json::object& params, bool subscribe) const;
+  Result prompts_list(const json::object& params) const;
+  Result prompts_get(const SessionPtr& session, const Message& msg) const;
+  Result complete(const json::object& params) const;
+  Result set_log_level(Session& session, const json::object& params) const;
+
+  template <typename Items, typename Describe>
+  Result page(const json::object& params, const Items& items, const char* key, Describe describe) const;
+
+  const Registry& registry_;
+  SessionManager& sessions_;
+  ServerInfo info_;
+  Executor* pool_;
+  CallObserver* observer_;
+  std::size_t page_size_;
+};
+
+}  // namespace mcpd::core

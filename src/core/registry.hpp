@@ -1,0 +1,151 @@
+// The tools, resources, resource templates and prompts that packs register, with their handlers.
+// Filled at start-up, read-only while serving (so lookups need no lock).
+#pragma once
+#include <boost/json.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "core/call_context.hpp"
+#include "core/json_rpc.hpp"
+
+namespace mcpd::core {
+
+struct ToolResult {
+  json::array content;
+  json::value structured = nullptr;  // structuredContent, when the tool declares an outputSchema
+  bool is_error = false;
+
+  static ToolResult text(std::string text);
+  static ToolResult error(std::string message);
+  json::object to_json() const;
+};
+
+using ToolOutcome = std::variant<ToolResult, RpcError>;
+using ToolCompletion = std::function<void(ToolOutcome)>;
+using ToolHandler = std::function<ToolOutcome(CallContext&, const json::object& arguments)>;
+using AsyncToolHandler = std::function<void(CallContextPtr, json::object arguments, ToolCompletion done)>;
+
+// Inline handlers run on the I/O thread and must not block; Pool handlers run on the worker pool
+// and may block (database, files, waiting for the client's answer).
+enum class Execution { Inline, Pool };
+
+struct Tool {
+  std::string name;
+  std::string title;
+  std::string description;
+  json::value input_schema = json::object{{"type", "object"}};
+  json::value output_schema = nullptr;
+  json::object annotations;
+  json::array icons;
+  Execution execution = Execution::Inline;
+  ToolHandler handler;              // either this ...
+  AsyncToolHandler async_handler;   // ... or this (completes later, e.g. from a coroutine)
+
+  json::object describe() const;
+};
+
+struct ResourceContents {
+  std::string uri;
+  std::string mime_type;
+  std::string text;
+  std::string blob_base64;
+  bool is_blob = false;
+  json::object to_json() const;
+};
+
+using ReadOutcome = std::variant<std::vector<ResourceContents>, RpcError>;
+using Completer = std::function<std::vector<std::string>(std::string_view value,
+                                                         const std::map<std::string, std::string>& context)>;
+
+struct Resource {
+  std::string uri;
+  std::string name;
+  std::string title;
+  std::string description;
+  std::string mime_type;
+  std::optional<std::int64_t> size;
+  json::object annotations;
+  std::function<ReadOutcome(CallContext&)> read;
+
+  json::object describe() const;
+};
+
+struct ResourceTemplate {
+  std::string uri_template;  // RFC 6570 level 1: literal text and {variables}
+  std::string name;
+  std::string title;
+  std::string description;
+  std::string mime_type;
+  std::function<ReadOutcome(CallContext&, const std::string& uri, const std::map<std::string, std::string>& vars)> read;
+  std::map<std::string, Completer> completers;
+
+  json::object describe() const;
+};
+
+struct PromptArgument {
+  std::string name;
+  std::string description;
+  bool required = false;
+};
+
+using PromptOutcome = std::variant<json::object, RpcError>;  // {description?, messages}
+
+struct Prompt {
+  std::string name;
+  std::string title;
+  std::string description;
+  std::vector<PromptArgument> arguments;
+  std::function<PromptOutcome(CallContext&, const std::map<std::string, std::string>& arguments)> get;
+  std::map<std::string, Completer> completers;
+
+  json::object describe() const;
+};
+
+// A backend a pack depends on, reported by /health: returns "ok" or a short reason it is not.
+using HealthCheck = std::function<std::string()>;
+
+// Matches `uri` against a level-1 URI template; fills `vars` on success.
+bool match_uri_template(std::string_view uri_template, std::string_view uri, std::map<std::string, std::string>& vars);
+
+class Registry {
+ public:
+  void add_tool(Tool tool);
+  void add_resource(Resource resource);
+  void add_resource_template(ResourceTemplate tmpl);
+  void add_prompt(Prompt prompt);
+  void add_health_check(std::string service, HealthCheck check);
+
+  const Tool* find_tool(std::string_view name) const;
+  const Resource* find_resource(std::string_view uri) const;
+  const Prompt* find_prompt(std::string_view name) const;
+  // The first template that matches `uri`.
+  const ResourceTemplate* match_template(std::string_view uri, std::map<std::string, std::string>& vars) const;
+  const ResourceTemplate* find_template(std::string_view uri_template) const;
+
+  const std::vector<Tool>& tools() const { return tools_; }
+  const std::vector<Resource>& resources() const { return resources_; }
+  const std::vector<ResourceTemplate>& resource_templates() const { return templates_; }
+  const std::vector<Prompt>& prompts() const { return prompts_; }
+  const std::vector<std::pair<std::string, HealthCheck>>& health_checks() const { return health_checks_; }
+
+  // Precomputed tools/list entries (the hot path of clients that list often).
+  const std::vector<json::object>& tool_descriptions() const { return tool_descriptions_; }
+
+ private:
+  std::vector<Tool> tools_;
+  std::vector<json::object> tool_descriptions_;
+  std::unordered_map<std::string, std::size_t> tool_index_;
+  std::vector<Resource> resources_;
+  std::vector<ResourceTemplate> templates_;
+  std::vector<Prompt> prompts_;
+  std::vector<std::pair<std::string, HealthCheck>> health_checks_;
+};
+
+}  // namespace mcpd::core

@@ -1,0 +1,71 @@
+// Effective configuration: defaults < TOML file < environment (the seeds' names) < command-line flags.
+#pragma once
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mcpd::infra {
+
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string to_string() const;
+  bool is_loopback() const;
+};
+
+// "HOST:PORT", "[::1]:PORT" or ":PORT"; nullopt with a reason in `error`.
+std::optional<ListenAddress> parse_listen_address(std::string_view text, std::string& error);
+
+struct Config {
+  // [server]
+  std::optional<ListenAddress> http;     // Streamable HTTP + legacy SSE + REST on one listener
+  std::optional<ListenAddress> status;   // optional separate /health + /metrics listener
+  bool stdio = false;
+  int threads = 1;                       // I/O threads
+  int workers = 4;                       // worker pool for blocking handlers
+  std::string log_level = "info";
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+  std::size_t max_sessions = 1024;
+  int session_idle_seconds = 1800;
+  int header_timeout_seconds = 10;
+  int idle_timeout_seconds = 300;
+  std::size_t replay_events = 512;       // SSE events kept per session for Last-Event-ID resumption
+  int drain_seconds = 10;                // SIGTERM grace period for in-flight requests
+  // [security]
+  std::vector<std::string> api_keys;
+  std::vector<std::string> allowed_origins;
+  std::vector<std::string> allowed_hosts;
+  bool allow_unauthenticated_remote = false;
+  // [packs]
+  std::vector<std::string> enabled_packs;
+  std::map<std::string, boost::json::object> pack_settings;
+
+  // Where each setting came from ("default", "file", "env", "flag"), for `mcpd config check`.
+  std::map<std::string, std::string> origin;
+};
+
+struct ConfigError {
+  std::string key;
+  std::string problem;
+  std::string to_string() const { return key + ": " + problem; }
+};
+
+// Each step reads one layer over `config`; they return every problem found, each naming the key.
+std::vector<ConfigError> apply_toml_file(Config& config, const std::string& path);
+std::vector<ConfigError> apply_toml_text(Config& config, std::string_view text, const std::string& source);
+std::vector<ConfigError> apply_environment(Config& config,
+                                           const std::function<std::optional<std::string>(const char*)>& getenv);
+// Cross-field checks (e.g. a non-loopback listener with no API key).
+std::vector<ConfigError> validate(const Config& config);
+
+// The effective configuration as JSON with secrets masked.
+boost::json::object describe(const Config& config);
+
+std::optional<std::string> real_getenv(const char* name);
+
+}  // namespace mcpd::infra

@@ -1,0 +1,16 @@
+// Small cryptographic helpers over OpenSSL: random ids, constant-time comparison, digests.
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace mcpd::infra {
+
+// `bytes` random bytes from the OS CSPRNG, hex-encoded (session ids, tokens).
+std::string random_hex(std::size_t bytes);
+// Compares secrets without leaking where they differ through timing.
+bool constant_time_equals(std::string_view a, std::string_view b);
+std::string sha256_hex(std::string_view data);
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+std::string base64_encode(std::string_view data);
+
+}  // namespace mcpd::infra

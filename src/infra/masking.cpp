@@ -1,0 +1,63 @@
+// Secret and PII masking.
+#include "infra/masking.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <regex>
+
+namespace mcpd::infra {
+
+namespace {
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+}  // namespace
+
+bool is_secret_key(std::string_view key) {
+  static constexpr std::array<std::string_view, 11> kWords = {
+      "password", "passwd", "secret", "token", "api_key", "apikey", "api-key", "authorization", "credential",
+      "private_key", "cookie"};
+  std::string k = lower(key);
+  return std::any_of(kWords.begin(), kWords.end(), [&](std::string_view w) { return k.find(w) != std::string::npos; });
+}
+
+std::string mask_text(std::string_view text) {
+  static const std::regex kBearer(R"((bearer|basic)\s+[A-Za-z0-9._~+/=-]+)", std::regex::icase);
+  static const std::regex kAssignments(
+      R"(((?:password|passwd|secret|token|api[_-]?key|authorization)\s*[=:]\s*)("?)[^\s"&,;]+)", std::regex::icase);
+  static const std::regex kUrlCredentials(R"((://[^:/@\s]+:)[^@/\s]+@)");
+  static const std::regex kEmail(R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})");
+  std::string out(text);
+  if (out.find_first_of("=:@") == std::string::npos && lower(out).find("bearer") == std::string::npos &&
+      lower(out).find("basic") == std::string::npos)
+    return out;
+  out = std::regex_replace(out, kBearer, "$1 ***");
+  out = std::regex_replace(out, kAssignments, "$1$2***");
+  out = std::regex_replace(out, kUrlCredentials, "$1***@");
+  out = std::regex_replace(out, kEmail, "***@***");
+  return out;
+}
+
+void mask_json(boost::json::value& value) {
+  if (value.is_object()) {
+    for (auto& [k, v] : value.get_object()) {
+      if (is_secret_key(k) && !v.is_null()) v = "***";
+      else mask_json(v);
+    }
+  } else if (value.is_array()) {
+    for (auto& v : value.get_array()) mask_json(v);
+  } else if (value.is_string()) {
+    std::string masked = mask_text(value.get_string());
+    if (masked != std::string_view(value.get_string())) value = masked;
+  }
+}
+
+std::string mask_secret(std::string_view secret) {
+  if (secret.size() < 12) return "***";
+  return std::string(secret.substr(0, 4)) + "…(" + std::to_string(secret.size()) + " chars)";
+}
+
+}  // namespace mcpd::infra

@@ -1,0 +1,28 @@
+// What the HTTP handlers share: the dispatcher, sessions, security checks, metrics, settings.
+#pragma once
+#include <string>
+
+#include "core/dispatcher.hpp"
+#include "core/session_manager.hpp"
+#include "infra/metrics.hpp"
+#include "transport/auth.hpp"
+#include "transport/origin_guard.hpp"
+
+namespace mcpd::transport {
+
+struct HttpContext {
+  core::Dispatcher& dispatcher;
+  core::SessionManager& sessions;
+  infra::Metrics& metrics;
+  const Authenticator& auth;
+  const OriginGuard& guard;
+  std::size_t replay_events = 512;
+  std::string version;
+};
+
+// "GET /path?query" -> "/path"
+std::string_view target_path(const Request& request);
+// The value of `name` in the query string, URL-decoded; empty if absent.
+std::string query_param(const Request& request, std::string_view name);
+
+}  // namespace mcpd::transport

@@ -1,0 +1,53 @@
+// Legacy HTTP+SSE transport.
+#include "transport/legacy_sse.hpp"
+
+#include "core/json_rpc.hpp"
+
+namespace mcpd::transport {
+
+namespace json = boost::json;
+
+namespace {
+class LegacySink : public core::MessageSink {
+ public:
+  explicit LegacySink(ChannelPtr channel) : channel_(std::move(channel)) {}
+  void send(json::object message, const json::value&) override {
+    channel_->send(sse_frame(json::serialize(message), {}, "message"));
+  }
+  void on_session_closed() override { channel_->finish(); }
+
+ private:
+  ChannelPtr channel_;
+};
+}  // namespace
+
+void LegacySse::open(const Request& request, const ChannelPtr& channel, const std::string& principal) {
+  auto session = ctx_.sessions.create(std::make_shared<LegacySink>(channel));
+  if (!session) return channel->respond(error_response(503, "too many open sessions; retry later", request.version()));
+  session->set_principal(principal);
+  std::string id = session->id();
+  channel->on_peer_gone([sessions = &ctx_.sessions, id] { sessions->end(id); });
+  channel->open_stream(sse_header(request.version()));
+  channel->send(sse_frame("/messages?sessionId=" + id, {}, "endpoint"));
+}
+
+void LegacySse::message(const Request& request, const ChannelPtr& channel, const std::string& principal) {
+  unsigned version = request.version();
+  std::string id = query_param(request, "sessionId");
+  if (id.empty()) return channel->respond(error_response(400, "the sessionId query parameter is required", version));
+  auto session = ctx_.sessions.find(id);
+  if (!session || session->principal() != principal || !std::dynamic_pointer_cast<LegacySink>(session->sink()))
+    return channel->respond(error_response(404, "session not found: open GET /sse first", version));
+  auto parsed = core::parse_json(request.body());
+  if (auto* err = std::get_if<core::RpcError>(&parsed)) {
+    session->sink()->send(core::make_error(nullptr, *err), nullptr);
+    return channel->respond(error_response(400, err->message, version));
+  }
+  auto sink = session->sink();
+  ctx_.dispatcher.handle(session, std::get<json::value>(parsed), [sink](std::optional<json::object> reply) {
+    if (reply) sink->send(std::move(*reply), nullptr);
+  });
+  channel->respond(make_response(202, "Accepted", "text/plain", version));
+}
+
+}  // namespace mcpd::transport

@@ -1,0 +1,18 @@
+// The legacy HTTP+SSE transport (MCP 2024-11-05): GET /sse announces the POST endpoint,
+// POST /messages?sessionId=ID carries client messages, every answer travels on the SSE stream.
+#pragma once
+#include "transport/http_context.hpp"
+
+namespace mcpd::transport {
+
+class LegacySse {
+ public:
+  explicit LegacySse(HttpContext& context) : ctx_(context) {}
+  void open(const Request& request, const ChannelPtr& channel, const std::string& principal);
+  void message(const Request& request, const ChannelPtr& channel, const std::string& principal);
+
+ private:
+  HttpContext& ctx_;
+};
+
+}  // namespace mcpd::transport

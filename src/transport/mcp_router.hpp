@@ -1,0 +1,33 @@
+// The HTTP front door: DNS-rebinding guard, authentication, draining, metrics, then routing to
+// Streamable HTTP, legacy SSE and the REST facade.
+#pragma once
+#include <atomic>
+
+#include "transport/http_context.hpp"
+#include "transport/http_server.hpp"
+#include "transport/legacy_sse.hpp"
+#include "transport/rest_facade.hpp"
+#include "transport/streamable_http.hpp"
+
+namespace mcpd::transport {
+
+class McpRouter : public Router {
+ public:
+  explicit McpRouter(HttpContext& context) : ctx_(context), streamable_(context), legacy_(context), rest_(context) {}
+
+  void handle(Request&& request, const ChannelPtr& channel, const ConnectionInfo& info) override;
+
+  // While draining, new work is refused with 503 (health checks still answer).
+  void start_draining() { draining_.store(true); }
+  std::size_t in_flight() const { return in_flight_->load(); }
+
+ private:
+  HttpContext& ctx_;
+  StreamableHttp streamable_;
+  LegacySse legacy_;
+  RestFacade rest_;
+  std::atomic<bool> draining_{false};
+  std::shared_ptr<std::atomic<std::size_t>> in_flight_ = std::make_shared<std::atomic<std::size_t>>(0);
+};
+
+}  // namespace mcpd::transport

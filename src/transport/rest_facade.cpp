@@ -1,0 +1,111 @@
+// REST facade implementation.
+#include "transport/rest_facade.hpp"
+
+#include <chrono>
+#include <ctime>
+
+#include "core/protocol_version.hpp"
+
+namespace mcpd::transport {
+
+namespace json = boost::json;
+
+namespace {
+std::string iso_now() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+}  // namespace
+
+void RestFacade::describe_api(const Request& request, const ChannelPtr& channel) const {
+  json::array versions;
+  for (auto v : core::kSupportedProtocolVersions) versions.push_back(json::string(v));
+  json::object endpoints{
+      {"POST /mcp", "MCP Streamable HTTP (JSON-RPC requests; JSON or SSE answers)"},
+      {"GET /mcp", "MCP Streamable HTTP server-to-client SSE stream (Mcp-Session-Id, Last-Event-ID)"},
+      {"DELETE /mcp", "end an MCP session"},
+      {"GET /sse", "legacy MCP HTTP+SSE stream (announces the POST endpoint)"},
+      {"POST /messages?sessionId=ID", "legacy MCP HTTP+SSE messages"},
+      {"GET /mcp/tools", "the tools, as JSON"},
+      {"POST /call_tool", "call a tool: {\"tool\": NAME, \"arguments\": {...}}"},
+      {"GET /health", "health of mcpd and its backends (also GET /api/v1/health)"},
+      {"GET /metrics", "Prometheus metrics"},
+  };
+  json::object body{{"name", ctx_.dispatcher.info().name},
+                    {"version", ctx_.version},
+                    {"protocolVersions", std::move(versions)},
+                    {"auth", ctx_.auth.required() ? "X-API-KEY or Authorization: Bearer" : "none"},
+                    {"endpoints", std::move(endpoints)}};
+  channel->respond(json_response(200, body, request.version()));
+}
+
+json::object RestFacade::health_report(bool& healthy) const {
+  healthy = true;
+  json::object services;
+  for (const auto& [name, check] : ctx_.dispatcher.registry().health_checks()) {
+    std::string state;
+    try {
+      state = check();
+    } catch (const std::exception& e) {
+      state = std::string("error: ") + e.what();
+    }
+    if (state != "ok") healthy = false;
+    services[name] = state;
+  }
+  return json::object{{"status", healthy ? "healthy" : "degraded"},
+                      {"timestamp", iso_now()},
+                      {"version", ctx_.version},
+                      {"sessions", ctx_.sessions.size()},
+                      {"services", std::move(services)}};
+}
+
+void RestFacade::health(const Request& request, const ChannelPtr& channel) const {
+  bool healthy = true;
+  auto report = health_report(healthy);
+  channel->respond(json_response(healthy ? 200 : 503, report, request.version()));
+}
+
+void RestFacade::metrics(const Request& request, const ChannelPtr& channel) const {
+  channel->respond(make_response(200, ctx_.metrics.render(), "text/plain; version=0.0.4", request.version()));
+}
+
+void RestFacade::list_tools(const Request& request, const ChannelPtr& channel) const {
+  json::array tools;
+  for (const auto& d : ctx_.dispatcher.registry().tool_descriptions()) tools.push_back(d);
+  channel->respond(json_response(200, json::object{{"tools", std::move(tools)}}, request.version()));
+}
+
+void RestFacade::call_tool(const Request& request, const ChannelPtr& channel, const std::string& principal) const {
+  unsigned version = request.version();
+  boost::system::error_code ec;
+  json::value body = json::parse(request.body(), ec);
+  if (ec || !body.is_object())
+    return channel->respond(error_response(400, "the body must be a JSON object: {\"tool\": NAME, \"arguments\": {...}}", version));
+  const auto& o = body.get_object();
+  const json::value* name = o.if_contains("tool");
+  if (!name) name = o.if_contains("name");
+  if (!name || !name->is_string())
+    return channel->respond(error_response(400, "'tool' is required and must be a string", version));
+  json::object arguments;
+  if (auto a = o.if_contains("arguments"); a && !a->is_null()) {
+    if (!a->is_object()) return channel->respond(error_response(400, "'arguments' must be an object", version));
+    arguments = a->get_object();
+  }
+  auto session = std::make_shared<core::Session>("rest", nullptr);
+  session->set_principal(principal);
+  session->mark_initialized(std::string(core::kLatestProtocolVersion), {}, {});
+  ctx_.dispatcher.call_tool(session, json::value("rest"), name->get_string(), std::move(arguments), nullptr,
+                            [channel, version](core::ToolOutcome outcome) {
+                              if (auto* e = std::get_if<core::RpcError>(&outcome)) {
+                                unsigned status = e->code == core::error_code::kInvalidParams ? 404 : 500;
+                                return channel->respond(error_response(status, e->message, version));
+                              }
+                              channel->respond(json_response(200, std::get<core::ToolResult>(outcome).to_json(), version));
+                            });
+}
+
+}  // namespace mcpd::transport

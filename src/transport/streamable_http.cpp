@@ -1,0 +1,187 @@
+// Streamable HTTP (MCP 2025-03-26 and later) at /mcp.
+#include "transport/streamable_http.hpp"
+
+#include <atomic>
+
+#include "core/protocol_version.hpp"
+#include "infra/logging.hpp"
+#include "transport/sse_session_state.hpp"
+
+namespace mcpd::transport {
+
+namespace json = boost::json;
+
+namespace {
+
+bool accepts(const Request& request, std::string_view media_type) {
+  auto it = request.find(http::field::accept);
+  if (it == request.end()) return false;
+  std::string_view v = it->value();
+  return v.find(media_type) != std::string_view::npos || v.find("*/*") != std::string_view::npos;
+}
+
+bool has_accept(const Request& request) { return request.find(http::field::accept) != request.end(); }
+
+Response rpc_error_response(unsigned status, int code, std::string message, unsigned version) {
+  return json_response(status, core::make_error(nullptr, core::RpcError{code, std::move(message), nullptr}), version);
+}
+
+bool is_initialize(const json::value& body) {
+  if (!body.is_object()) return false;
+  auto m = body.as_object().if_contains("method");
+  return m && m->is_string() && m->get_string() == "initialize";
+}
+
+bool is_request(const json::value& v) {
+  return v.is_object() && v.as_object().contains("method") && v.as_object().contains("id");
+}
+
+// Collects the answers of a batch and sends them as one JSON array.
+struct BatchReply {
+  std::mutex mutex;
+  json::array answers;
+  std::size_t pending = 0;
+  ChannelPtr channel;
+  unsigned version = 11;
+  void add(std::optional<json::object> answer) {
+    std::lock_guard lock(mutex);
+    if (answer) answers.push_back(std::move(*answer));
+    if (--pending == 0) {
+      if (answers.empty()) channel->respond(make_response(202, "", "", version));
+      else channel->respond(json_response(200, answers, version));
+    }
+  }
+};
+
+}  // namespace
+
+core::SessionPtr StreamableHttp::lookup(const Request& request, const ChannelPtr& channel, const std::string& principal) {
+  unsigned version = request.version();
+  auto sid = request.find("Mcp-Session-Id");
+  if (sid == request.end() || sid->value().empty()) {
+    channel->respond(rpc_error_response(400, core::error_code::kInvalidRequest,
+                                        "Bad Request: the Mcp-Session-Id header is required; send 'initialize' first to get one",
+                                        version));
+    return nullptr;
+  }
+  auto session = ctx_.sessions.find(std::string(sid->value()));
+  // A session is only visible to the principal that opened it.
+  if (!session || session->principal() != principal) {
+    channel->respond(rpc_error_response(404, core::error_code::kInvalidRequest,
+                                        "Session not found: it has ended or expired; send 'initialize' to start a new one",
+                                        version));
+    return nullptr;
+  }
+  if (auto pv = request.find("MCP-Protocol-Version"); pv != request.end() && !core::is_supported_protocol_version(pv->value())) {
+    channel->respond(rpc_error_response(400, core::error_code::kInvalidRequest,
+                                        "Bad Request: unsupported MCP-Protocol-Version '" + std::string(pv->value()) + "'",
+                                        version));
+    return nullptr;
+  }
+  return session;
+}
+
+void StreamableHttp::post(Request&& request, const ChannelPtr& channel, const std::string& principal) {
+  unsigned version = request.version();
+  auto ct = request.find(http::field::content_type);
+  if (ct == request.end() || ct->value().find("application/json") == std::string_view::npos)
+    return channel->respond(rpc_error_response(415, core::error_code::kInvalidRequest,
+                                               "Unsupported Media Type: POST /mcp takes Content-Type: application/json", version));
+  if (has_accept(request) && !accepts(request, "application/json") && !accepts(request, "text/event-stream"))
+    return channel->respond(rpc_error_response(406, core::error_code::kInvalidRequest,
+                                               "Not Acceptable: accept application/json and text/event-stream", version));
+  auto parsed = core::parse_json(request.body());
+  if (auto* err = std::get_if<core::RpcError>(&parsed))
+    return channel->respond(json_response(400, core::make_error(nullptr, *err), version));
+  json::value body = std::move(std::get<json::value>(parsed));
+  bool sse_ok = accepts(request, "text/event-stream");
+
+  core::SessionPtr session;
+  std::shared_ptr<SseSessionState> state;
+  if (is_initialize(body)) {
+    state = std::make_shared<SseSessionState>(ctx_.replay_events, 1000);
+    session = ctx_.sessions.create(state);
+    if (!session)
+      return channel->respond(rpc_error_response(503, core::error_code::kInternalError,
+                                                 "Service Unavailable: too many open sessions; retry later", version));
+    session->set_principal(principal);
+    ctx_.dispatcher.handle(session, body, [channel, version, session](std::optional<json::object> reply) {
+      Response r = json_response(200, reply ? json::value(*reply) : json::value(json::object{}), version);
+      if (session->initialized()) r.set("Mcp-Session-Id", session->id());
+      channel->respond(std::move(r));
+    });
+    // A failed initialize leaves no session behind.
+    if (!session->initialized()) ctx_.sessions.end(session->id());
+    return;
+  }
+
+  session = lookup(request, channel, principal);
+  if (!session) return;
+  state = std::dynamic_pointer_cast<SseSessionState>(session->sink());
+  if (!state) return channel->respond(rpc_error_response(404, core::error_code::kInvalidRequest, "Session not found on /mcp (it belongs to the legacy /sse transport)", version));
+
+  if (body.is_array()) {
+    const auto& items = body.get_array();
+    if (items.empty())
+      return channel->respond(json_response(400, core::make_error(nullptr, {core::error_code::kInvalidRequest, "Invalid Request: empty batch", nullptr}), version));
+    auto batch = std::make_shared<BatchReply>();
+    batch->channel = channel;
+    batch->version = version;
+    batch->pending = items.size() + 1;  // +1 so it cannot complete before every item was handed over
+    for (const auto& item : items) {
+      if (!ctx_.dispatcher.handle(session, item, [batch](std::optional<json::object> a) { batch->add(std::move(a)); }))
+        batch->add(std::nullopt);
+    }
+    batch->add(std::nullopt);
+    return;
+  }
+
+  if (!is_request(body)) {
+    // Notifications and responses (e.g. the answer to sampling/createMessage): 202, no body.
+    if (ctx_.dispatcher.handle(session, body, [channel, version](std::optional<json::object> reply) {
+          channel->respond(json_response(400, reply ? json::value(*reply) : json::value(nullptr), version));
+        }))
+      return;
+    return channel->respond(make_response(202, "", "", version));
+  }
+
+  std::string key = core::id_key(body.as_object().at("id"));
+  state->begin_exchange(key, channel, sse_ok, version);
+  ctx_.dispatcher.handle(session, body, [state, key](std::optional<json::object> reply) {
+    state->complete_exchange(key, std::move(reply));
+  });
+}
+
+void StreamableHttp::get(const Request& request, const ChannelPtr& channel, const std::string& principal) {
+  unsigned version = request.version();
+  if (!accepts(request, "text/event-stream"))
+    return channel->respond(rpc_error_response(406, core::error_code::kInvalidRequest,
+                                               "Not Acceptable: GET /mcp opens an SSE stream; send Accept: text/event-stream", version));
+  auto session = lookup(request, channel, principal);
+  if (!session) return;
+  auto state = std::dynamic_pointer_cast<SseSessionState>(session->sink());
+  if (!state) return channel->respond(rpc_error_response(404, core::error_code::kInvalidRequest, "Session not found on /mcp (it belongs to the legacy /sse transport)", version));
+  std::string last_event_id;
+  if (auto it = request.find("Last-Event-ID"); it != request.end()) last_event_id = std::string(it->value());
+  switch (state->open_get_stream(channel, last_event_id, version)) {
+    case SseSessionState::OpenResult::Opened:
+      return;
+    case SseSessionState::OpenResult::Conflict:
+      return channel->respond(rpc_error_response(409, core::error_code::kInvalidRequest,
+                                                 "Conflict: this session already has an open GET stream", version));
+    case SseSessionState::OpenResult::UnknownEvent:
+      return channel->respond(rpc_error_response(404, core::error_code::kInvalidRequest,
+                                                 "Not Found: Last-Event-ID '" + last_event_id + "' is unknown or no longer replayable",
+                                                 version));
+  }
+}
+
+void StreamableHttp::del(const Request& request, const ChannelPtr& channel, const std::string& principal) {
+  auto session = lookup(request, channel, principal);
+  if (!session) return;
+  ctx_.sessions.end(session->id());
+  infra::log::debug("session ended by client", {{"session", session->id().substr(0, 8)}});
+  channel->respond(make_response(200, "", "", request.version()));
+}
+
+}  // namespace mcpd::transport

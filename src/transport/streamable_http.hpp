@@ -1,0 +1,26 @@
+// MCP Streamable HTTP at /mcp: POST (JSON or SSE answers), GET (server stream, resumption), DELETE.
+#pragma once
+#include <optional>
+
+#include "transport/http_context.hpp"
+
+namespace mcpd::transport {
+
+class StreamableHttp {
+ public:
+  explicit StreamableHttp(HttpContext& context, std::optional<int> sse_retry_ms = std::nullopt)
+      : ctx_(context), retry_ms_(sse_retry_ms) {}
+
+  void post(Request&& request, const ChannelPtr& channel, const std::string& principal);
+  void get(const Request& request, const ChannelPtr& channel, const std::string& principal);
+  void del(const Request& request, const ChannelPtr& channel, const std::string& principal);
+
+ private:
+  // The session named by Mcp-Session-Id, or an error response already sent.
+  core::SessionPtr lookup(const Request& request, const ChannelPtr& channel, const std::string& principal);
+
+  HttpContext& ctx_;
+  std::optional<int> retry_ms_;
+};
+
+}  // namespace mcpd::transport
