@@ -27,7 +27,7 @@ bool is_secret_key(std::string_view key) {
 std::string mask_text(std::string_view text) {
   static const std::regex kBearer(R"((bearer|basic)\s+[A-Za-z0-9._~+/=-]+)", std::regex::icase);
   static const std::regex kAssignments(
-      R"(((?:password|passwd|secret|token|api[_-]?key|authorization)\s*[=:]\s*)("?)[^\s"&,;]+)", std::regex::icase);
+      R"(((?:password|passwd|secret|token|api[_-]?key|authorization)\s*[=:]\s*)("?)(?!(?:bearer|basic)\s)[^\s"&,;]+)", std::regex::icase);
   static const std::regex kUrlCredentials(R"((://[^:/@\s]+:)[^@/\s]+@)");
   static const std::regex kEmail(R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})");
   std::string out(text);

@@ -4,6 +4,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
+
 namespace mcpd::transport {
 
 namespace beast = boost::beast;
@@ -11,7 +13,24 @@ using asio::ip::tcp;
 
 namespace {
 constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
+
+// Runs beside an open SSE stream: a client that hangs up is noticed at once, not at the next write.
+// It touches the socket only while `streaming` is true (the stream's owner clears it before closing).
+asio::awaitable<void> watch_peer(tcp::socket& socket, ChannelPtr channel, std::shared_ptr<bool> streaming) {
+  for (;;) {
+    auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, kToken);
+    if (!*streaming) co_return;
+    boost::system::error_code aec;
+    std::size_t available = ec ? 0 : socket.available(aec);
+    if (ec || aec || available == 0) {  // readable with nothing to read: the peer closed
+      channel->mark_peer_gone();
+      co_return;
+    }
+    std::array<char, 4096> scratch;  // a client sends nothing while it reads a stream; drop it
+    socket.read_some(asio::buffer(scratch, std::min(available, scratch.size())), aec);
+  }
 }
+}  // namespace
 
 asio::awaitable<void> serve_connection(tcp::socket socket, Router& router, HttpLimits limits, ConnectionInfo info) {
   boost::system::error_code ignored;
@@ -46,6 +65,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, Router& router, HttpL
 
     bool close = !keep_alive;
     bool streaming = false;
+    auto watching = std::make_shared<bool>(false);
     std::optional<http::response_serializer<http::string_body>> serializer;
     Response stream_header;
     for (;;) {
@@ -69,14 +89,18 @@ asio::awaitable<void> serve_connection(tcp::socket socket, Router& router, HttpL
         break;
       }
       if (auto* start = std::get_if<ResponseChannel::StreamStart>(&*item)) {
+        // A streamed answer ends the connection: the watcher below owns the read side meanwhile.
+        close = true;
         stream_header = std::move(start->header);
         stream_header.version(version);
-        stream_header.keep_alive(!close);
+        stream_header.keep_alive(false);
         stream_header.chunked(true);
         serializer.emplace(stream_header);
         auto [wec, wn] = co_await http::async_write_header(stream, *serializer, kToken);
-        if (wec) { channel->mark_peer_gone(); close = true; break; }
+        if (wec) { channel->mark_peer_gone(); break; }
         streaming = true;
+        *watching = true;
+        asio::co_spawn(stream.get_executor(), watch_peer(stream.socket(), channel, watching), asio::detached);
         continue;
       }
       if (auto* chunk = std::get_if<ResponseChannel::Chunk>(&*item)) {
@@ -89,6 +113,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, Router& router, HttpL
       if (wec) close = true;
       break;
     }
+    *watching = false;
     if (close) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

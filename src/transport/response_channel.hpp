@@ -65,6 +65,10 @@ class ResponseChannel : public std::enable_shared_from_this<ResponseChannel> {
     for (;;) {
       {
         std::lock_guard lock(mutex_);
+        if (gone_) {
+          waiting_ = false;
+          co_return Item{End{}};
+        }
         if (!items_.empty()) {
           Item item = std::move(items_.front());
           items_.pop_front();
@@ -83,15 +87,22 @@ class ResponseChannel : public std::enable_shared_from_this<ResponseChannel> {
     }
   }
 
+  // The peer hung up: pending items are dropped and a waiting consumer is woken to end the exchange.
   void mark_peer_gone() {
     std::function<void()> fn;
+    bool wake = false;
     {
       std::lock_guard lock(mutex_);
       if (gone_) return;
       gone_ = true;
       fn = std::move(on_gone_);
       items_.clear();
+      wake = waiting_;
+      waiting_ = false;
     }
+    if (wake) asio::post(executor_, [self = shared_from_this()] {
+      if (self->timer_) self->timer_->cancel();
+    });
     if (fn) fn();
   }
 

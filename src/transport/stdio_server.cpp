@@ -70,6 +70,13 @@ void StdioServer::handle_line(std::string_view line) {
   dispatcher_.handle(session_, value, reply);
 }
 
+void StdioServer::reject_oversized() {
+  sink_->write_line(json::serialize(core::make_error(
+      nullptr, {core::error_code::kInvalidRequest,
+                "Invalid Request: the message is larger than the limit of " + std::to_string(max_message_bytes_) + " bytes",
+                nullptr})));
+}
+
 void StdioServer::run(std::chrono::seconds drain) {
   std::string buffer;
   std::vector<char> chunk(64 * 1024);
@@ -87,17 +94,16 @@ void StdioServer::run(std::chrono::seconds drain) {
     for (;;) {
       auto nl = buffer.find('\n', start);
       if (nl == std::string::npos) break;
-      if (!discarding) handle_line(std::string_view(buffer).substr(start, nl - start));
+      if (!discarding) {
+        if (nl - start > max_message_bytes_) reject_oversized();
+        else handle_line(std::string_view(buffer).substr(start, nl - start));
+      }
       discarding = false;
       start = nl + 1;
     }
     buffer.erase(0, start);
     if (buffer.size() > max_message_bytes_) {
-      if (!discarding)
-        sink_->write_line(json::serialize(core::make_error(
-            nullptr, {core::error_code::kInvalidRequest,
-                      "Invalid Request: the message is larger than the limit of " + std::to_string(max_message_bytes_) + " bytes",
-                      nullptr})));
+      if (!discarding) reject_oversized();
       discarding = true;
       buffer.clear();
     }

@@ -17,6 +17,7 @@ class StdioServer {
 
  private:
   void handle_line(std::string_view line);
+  void reject_oversized();
 
   core::Dispatcher& dispatcher_;
   core::SessionManager& sessions_;
