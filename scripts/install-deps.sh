@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what mcpd needs on Debian 12, and only what is missing (safe to run again and again).
+#   install-deps.sh               build dependencies (apt)
+#   install-deps.sh --test-tools  plus the pinned npm test tools in tools/node_modules
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+want_test_tools=0
+[ "${1:-}" = "--test-tools" ] && want_test_tools=1
+
+apt_packages=(build-essential cmake ninja-build pkg-config git curl ca-certificates
+  libboost1.81-dev libboost-json1.81-dev libssl-dev libspdlog-dev libfmt-dev
+  libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev)
+[ "$want_test_tools" = 1 ] && apt_packages+=(nodejs npm wrk)
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  # nodejs/npm may come from elsewhere (e.g. a newer Node on PATH): a working command is enough.
+  case "$p" in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+  esac
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$want_test_tools" = 1 ]; then
+  # Pinned versions and integrity hashes are in tools/package-lock.json; reinstall only when it changes.
+  stamp="$root/tools/node_modules/.mcpd-lock-sha256"
+  sum=$(sha256sum "$root/tools/package-lock.json" | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+    echo "install-deps: installing the pinned npm test tools into tools/node_modules"
+    (cd "$root/tools" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$sum" > "$stamp"
+  fi
+fi
