@@ -1,6 +1,8 @@
 // Secret and PII masking.
 #include "infra/masking.hpp"
 
+#include "infra/text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -8,19 +10,11 @@
 
 namespace mcpd::infra {
 
-namespace {
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-}  // namespace
-
 bool is_secret_key(std::string_view key) {
   static constexpr std::array<std::string_view, 11> kWords = {
       "password", "passwd", "secret", "token", "api_key", "apikey", "api-key", "authorization", "credential",
       "private_key", "cookie"};
-  std::string k = lower(key);
+  std::string k = ascii_lower(key);
   return std::any_of(kWords.begin(), kWords.end(), [&](std::string_view w) { return k.find(w) != std::string::npos; });
 }
 
@@ -31,9 +25,11 @@ std::string mask_text(std::string_view text) {
   static const std::regex kUrlCredentials(R"((://[^:/@\s]+:)[^@/\s]+@)");
   static const std::regex kEmail(R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})");
   std::string out(text);
-  if (out.find_first_of("=:@") == std::string::npos && lower(out).find("bearer") == std::string::npos &&
-      lower(out).find("basic") == std::string::npos)
-    return out;
+  // Fast path: most log text has nothing that could hold a secret.
+  if (out.find_first_of("=:@") == std::string::npos) {
+    std::string l = ascii_lower(out);
+    if (l.find("bearer") == std::string::npos && l.find("basic") == std::string::npos) return out;
+  }
   out = std::regex_replace(out, kBearer, "$1 ***");
   out = std::regex_replace(out, kAssignments, "$1$2***");
   out = std::regex_replace(out, kUrlCredentials, "$1***@");

@@ -45,16 +45,18 @@ Metrics::Series& Metrics::series(std::map<std::string, std::unique_ptr<Series>>&
   return *slot;
 }
 
-void Metrics::http_request(std::string_view method, std::string_view route, unsigned status, double seconds) {
-  auto& s = series(http_, fmt::format("method=\"{}\",route=\"{}\",status=\"{}\"", escape(method), escape(route), status));
+void Metrics::record(std::map<std::string, std::unique_ptr<Series>>& family, const std::string& labels, double seconds) {
+  auto& s = series(family, labels);
   s.count.fetch_add(1, std::memory_order_relaxed);
   s.latency.observe(seconds);
 }
 
+void Metrics::http_request(std::string_view method, std::string_view route, unsigned status, double seconds) {
+  record(http_, fmt::format("method=\"{}\",route=\"{}\",status=\"{}\"", escape(method), escape(route), status), seconds);
+}
+
 void Metrics::tool_call(std::string_view tool, std::string_view outcome, double seconds) {
-  auto& s = series(tools_, fmt::format("tool=\"{}\",outcome=\"{}\"", escape(tool), escape(outcome)));
-  s.count.fetch_add(1, std::memory_order_relaxed);
-  s.latency.observe(seconds);
+  record(tools_, fmt::format("tool=\"{}\",outcome=\"{}\"", escape(tool), escape(outcome)), seconds);
 }
 
 void Metrics::add_gauge(std::string name, std::string help, std::function<double()> read) {

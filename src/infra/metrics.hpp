@@ -39,6 +39,7 @@ class Metrics {
     Histogram latency;
   };
   Series& series(std::map<std::string, std::unique_ptr<Series>>& family, const std::string& labels);
+  void record(std::map<std::string, std::unique_ptr<Series>>& family, const std::string& labels, double seconds);
 
   mutable std::mutex mutex_;
   std::map<std::string, std::unique_ptr<Series>> http_;   // labels -> series

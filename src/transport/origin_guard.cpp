@@ -3,16 +3,12 @@
 #include "transport/origin_guard.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "infra/text.hpp"
 
 namespace mcpd::transport {
 
 namespace {
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 // "example.com:8080" -> "example.com", "[::1]:80" -> "::1"
 std::string strip_port(std::string_view host) {
@@ -25,7 +21,7 @@ std::string strip_port(std::string_view host) {
 }
 
 bool contains(const std::vector<std::string>& list, const std::string& value) {
-  return std::any_of(list.begin(), list.end(), [&](const std::string& v) { return lower(v) == value || v == "*"; });
+  return std::any_of(list.begin(), list.end(), [&](const std::string& v) { return infra::ascii_lower(v) == value || v == "*"; });
 }
 }  // namespace
 
@@ -33,14 +29,14 @@ OriginGuard::OriginGuard(std::vector<std::string> allowed_origins, std::vector<s
     : allowed_origins_(std::move(allowed_origins)), allowed_hosts_(std::move(allowed_hosts)) {}
 
 bool OriginGuard::is_loopback_host(std::string_view host) {
-  std::string h = lower(host);
+  std::string h = infra::ascii_lower(host);
   return h == "localhost" || h == "127.0.0.1" || h == "::1" || h.rfind("127.", 0) == 0 ||
          (h.size() > 10 && h.substr(h.size() - 10) == ".localhost");
 }
 
 std::optional<std::string> OriginGuard::check(const Request& request, bool loopback_listener) const {
   auto host_it = request.find(http::field::host);
-  std::string host = host_it == request.end() ? std::string() : lower(host_it->value());
+  std::string host = host_it == request.end() ? std::string() : infra::ascii_lower(host_it->value());
   std::string host_name = strip_port(host);
   bool host_allowed = contains(allowed_hosts_, host) || contains(allowed_hosts_, host_name);
   if (loopback_listener) {
@@ -51,7 +47,7 @@ std::optional<std::string> OriginGuard::check(const Request& request, bool loopb
   }
   auto origin_it = request.find(http::field::origin);
   if (origin_it == request.end()) return std::nullopt;  // not a browser request
-  std::string origin = lower(origin_it->value());
+  std::string origin = infra::ascii_lower(origin_it->value());
   while (!origin.empty() && origin.back() == '/') origin.pop_back();
   if (contains(allowed_origins_, origin)) return std::nullopt;
   auto scheme_end = origin.find("://");
