@@ -168,7 +168,7 @@ void Dispatcher::tools_call(const SessionPtr& session, const Message& msg, const
       if (e->code == 0) return reply(std::nullopt);  // cancelled: no answer
       return reply(make_error(id, *e));
     }
-    reply(make_result(id, std::get<ToolResult>(outcome).to_json()));
+    reply(make_result(id, std::get<ToolResult>(std::move(outcome)).to_json()));
   });
 }
 

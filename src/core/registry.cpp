@@ -17,10 +17,12 @@ ToolResult ToolResult::error(std::string message) {
   return r;
 }
 
-json::object ToolResult::to_json() const {
+json::object ToolResult::to_json() const& { return ToolResult(*this).to_json(); }
+
+json::object ToolResult::to_json() && {
   json::object o;
-  o["content"] = content;
-  if (!structured.is_null()) o["structuredContent"] = structured;
+  o["content"] = std::move(content);
+  if (!structured.is_null()) o["structuredContent"] = std::move(structured);
   if (is_error) o["isError"] = true;
   return o;
 }

@@ -24,7 +24,8 @@ struct ToolResult {
 
   static ToolResult text(std::string text);
   static ToolResult error(std::string message);
-  json::object to_json() const;
+  json::object to_json() const&;
+  json::object to_json() &&;  // moves the content out
 };
 
 using ToolOutcome = std::variant<ToolResult, RpcError>;

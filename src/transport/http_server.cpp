@@ -19,10 +19,6 @@ Response make_response(unsigned status, std::string body, std::string_view conte
   return r;
 }
 
-Response json_response(unsigned status, const boost::json::value& body, unsigned version) {
-  return make_response(status, boost::json::serialize(body), "application/json", version);
-}
-
 Response error_response(unsigned status, std::string_view message, unsigned version) {
   return json_response(status, boost::json::object{{"error", message}}, version);
 }

@@ -141,7 +141,11 @@ using ChannelPtr = std::shared_ptr<ResponseChannel>;
 
 // Builds a complete response with the common headers.
 Response make_response(unsigned status, std::string body, std::string_view content_type, unsigned version = 11);
-Response json_response(unsigned status, const boost::json::value& body, unsigned version = 11);
+// `body` is any Boost.JSON type (value, object, array); serialized as is, without a copy.
+template <typename Json>
+Response json_response(unsigned status, const Json& body, unsigned version = 11) {
+  return make_response(status, boost::json::serialize(body), "application/json", version);
+}
 // A JSON error body {"error": message} as used by the REST endpoints.
 Response error_response(unsigned status, std::string_view message, unsigned version = 11);
 // The headers that start an SSE stream.

@@ -104,7 +104,7 @@ void RestFacade::call_tool(const Request& request, const ChannelPtr& channel, co
                                 unsigned status = e->code == core::error_code::kInvalidParams ? 404 : 500;
                                 return channel->respond(error_response(status, e->message, version));
                               }
-                              channel->respond(json_response(200, std::get<core::ToolResult>(outcome).to_json(), version));
+                              channel->respond(json_response(200, std::get<core::ToolResult>(std::move(outcome)).to_json(), version));
                             });
 }
 

@@ -106,7 +106,7 @@ void StreamableHttp::post(Request&& request, const ChannelPtr& channel, const st
                                                  "Service Unavailable: too many open sessions; retry later", version));
     session->set_principal(principal);
     ctx_.dispatcher.handle(session, body, [channel, version, session](std::optional<json::object> reply) {
-      Response r = json_response(200, reply ? json::value(*reply) : json::value(json::object{}), version);
+      Response r = json_response(200, reply ? *reply : json::object{}, version);
       if (session->initialized()) r.set("Mcp-Session-Id", session->id());
       channel->respond(std::move(r));
     });
