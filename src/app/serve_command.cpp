@@ -102,7 +102,7 @@ int run_serve(const ServeFlags& flags) {
 
   transport::Authenticator auth(config.api_keys);
   transport::OriginGuard guard(config.allowed_origins, config.allowed_hosts);
-  transport::HttpContext http_ctx{dispatcher, sessions, metrics, auth, guard, config.replay_events, std::string(kVersion)};
+  transport::HttpContext http_ctx{dispatcher, sessions, metrics, auth, guard, config.replay_events, std::string(kVersion), &pool};
   transport::McpRouter router(http_ctx);
   transport::HttpLimits limits;
   limits.max_body_bytes = config.max_body_bytes;

@@ -114,6 +114,24 @@ bool match_uri_template(std::string_view tpl, std::string_view uri, std::map<std
   return true;
 }
 
+void Registry::add_http_route(HttpRoute route) {
+  bool known = false;
+  if (find_http_route(route.method, route.path, known))
+    throw std::invalid_argument("HTTP route " + route.method + " " + route.path + " is registered twice");
+  if (!route.handler) throw std::invalid_argument("HTTP route " + route.path + " has no handler");
+  routes_.push_back(std::move(route));
+}
+
+const HttpRoute* Registry::find_http_route(std::string_view method, std::string_view path, bool& path_known) const {
+  path_known = false;
+  for (const auto& r : routes_) {
+    if (r.path != path) continue;
+    path_known = true;
+    if (r.method == method) return &r;
+  }
+  return nullptr;
+}
+
 void Registry::add_tool(Tool tool) {
   if (tool_index_.count(tool.name)) throw std::invalid_argument("tool '" + tool.name + "' is registered twice");
   if (!tool.handler && !tool.async_handler) throw std::invalid_argument("tool '" + tool.name + "' has no handler");

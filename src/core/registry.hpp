@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "core/call_context.hpp"
+#include "core/execution.hpp"
+#include "core/http_route.hpp"
 #include "core/json_rpc.hpp"
 
 namespace mcpd::core {
@@ -33,9 +35,6 @@ using ToolCompletion = std::function<void(ToolOutcome)>;
 using ToolHandler = std::function<ToolOutcome(CallContext&, const json::object& arguments)>;
 using AsyncToolHandler = std::function<void(CallContextPtr, json::object arguments, ToolCompletion done)>;
 
-// Inline handlers run on the I/O thread and must not block; Pool handlers run on the worker pool
-// and may block (database, files, waiting for the client's answer).
-enum class Execution { Inline, Pool };
 
 struct Tool {
   std::string name;
@@ -122,6 +121,7 @@ class Registry {
   void add_resource_template(ResourceTemplate tmpl);
   void add_prompt(Prompt prompt);
   void add_health_check(std::string service, HealthCheck check);
+  void add_http_route(HttpRoute route);
 
   const Tool* find_tool(std::string_view name) const;
   const Resource* find_resource(std::string_view uri) const;
@@ -129,6 +129,9 @@ class Registry {
   // The first template that matches `uri`.
   const ResourceTemplate* match_template(std::string_view uri, std::map<std::string, std::string>& vars) const;
   const ResourceTemplate* find_template(std::string_view uri_template) const;
+  // The route for `method` and `path`; `path_known` tells a wrong method (405) from no route (404).
+  const HttpRoute* find_http_route(std::string_view method, std::string_view path, bool& path_known) const;
+  const std::vector<HttpRoute>& http_routes() const { return routes_; }
 
   const std::vector<Tool>& tools() const { return tools_; }
   const std::vector<Resource>& resources() const { return resources_; }
@@ -147,6 +150,7 @@ class Registry {
   std::vector<ResourceTemplate> templates_;
   std::vector<Prompt> prompts_;
   std::vector<std::pair<std::string, HealthCheck>> health_checks_;
+  std::vector<HttpRoute> routes_;
 };
 
 }  // namespace mcpd::core

@@ -17,6 +17,8 @@ void McpRouter::handle(Request&& request, const ChannelPtr& channel, const Conne
   std::string route = "other";
   for (std::string_view known : {"/mcp", "/sse", "/messages", "/mcp/tools", "/call_tool", "/health", "/api/v1/health", "/metrics", "/"})
     if (path == known) route = std::string(known);
+  for (const auto& r : ctx_.dispatcher.registry().http_routes())
+    if (r.path == path) route = r.path;
   in_flight_->fetch_add(1);
   channel->on_status([this, route, started, method = std::string(request.method_string()), counter = in_flight_](unsigned status) {
     counter->fetch_sub(1);
@@ -40,6 +42,11 @@ void McpRouter::handle(Request&& request, const ChannelPtr& channel, const Conne
     r.set(http::field::retry_after, "1");
     return channel->respond(std::move(r));
   }
+  bool route_path_known = false;
+  const core::HttpRoute* route_entry =
+      ctx_.dispatcher.registry().find_http_route(request.method_string(), path, route_path_known);
+  if (route_entry && route_entry->auth == core::RouteAuth::Public) return run_route(*route_entry, std::move(request), channel, "anonymous");
+
   auto principal = ctx_.auth.authenticate(request);
   if (!principal) {
     bool sent = request.find("X-API-KEY") != request.end() || request.find(http::field::authorization) != request.end();
@@ -63,7 +70,39 @@ void McpRouter::handle(Request&& request, const ChannelPtr& channel, const Conne
   if (path == "/call_tool") return verb == http::verb::post ? rest_.call_tool(request, channel, *principal) : not_allowed("POST");
   if (path == "/metrics") return verb == http::verb::get ? rest_.metrics(request, channel) : not_allowed("GET");
   if (path == "/") return verb == http::verb::get ? rest_.describe_api(request, channel) : not_allowed("GET");
+  if (route_entry) return run_route(*route_entry, std::move(request), channel, *principal);
+  if (route_path_known) return not_allowed("the methods GET / lists for it");
   channel->respond(error_response(404, "no such endpoint: " + std::string(path) + " (GET / lists the endpoints)", version));
+}
+
+void McpRouter::run_route(const core::HttpRoute& route, Request&& request, const ChannelPtr& channel,
+                          const std::string& principal) {
+  core::HttpRequest req;
+  req.method = std::string(request.method_string());
+  req.path = std::string(target_path(request));
+  req.query = query_params(request);
+  for (const auto& field : request) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    req.headers[name] = std::string(field.value());
+  }
+  req.body = std::move(request.body());
+  req.principal = principal;
+  unsigned version = request.version();
+  auto work = [&route, req = std::move(req), channel, version]() {
+    core::HttpReply reply;
+    try {
+      reply = route.handler(req);
+    } catch (const std::exception& e) {
+      infra::log::error("route failed", {{"path", req.path}, {"error", e.what()}});
+      reply = core::HttpReply::error(500, std::string("internal error: ") + e.what());
+    }
+    Response r = make_response(reply.status, std::move(reply.body), reply.content_type, version);
+    for (auto& [k, v] : reply.headers) r.set(k, v);
+    channel->respond(std::move(r));
+  };
+  if (route.execution == core::Execution::Pool && ctx_.pool) ctx_.pool->post(std::move(work));
+  else work();
 }
 
 }  // namespace mcpd::transport

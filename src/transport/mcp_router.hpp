@@ -22,6 +22,8 @@ class McpRouter : public Router {
   std::size_t in_flight() const { return in_flight_->load(); }
 
  private:
+  void run_route(const core::HttpRoute& route, Request&& request, const ChannelPtr& channel, const std::string& principal);
+
   HttpContext& ctx_;
   StreamableHttp streamable_;
   LegacySse legacy_;

@@ -35,6 +35,8 @@ void RestFacade::describe_api(const Request& request, const ChannelPtr& channel)
       {"GET /health", "health of mcpd and its backends (also GET /api/v1/health)"},
       {"GET /metrics", "Prometheus metrics"},
   };
+  for (const auto& route : ctx_.dispatcher.registry().http_routes())
+    endpoints[route.method + " " + route.path] = route.description;
   json::object body{{"name", ctx_.dispatcher.info().name},
                     {"version", ctx_.version},
                     {"protocolVersions", std::move(versions)},

@@ -62,6 +62,28 @@ test('REST facade: GET /mcp/tools and POST /call_tool run through the same dispa
   }
 });
 
+test('pack REST routes: served with the API key, listed by GET /, 405 for another method', async () => {
+  const key = 'route-key-0123456789';
+  const s = await startServer({ args: [...pack, '--api-key', key] });
+  try {
+    const post = (headers, body) => fetch(s.base + '/echo', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    assert.equal((await post({}, '{"message":"x"}')).status, 401);
+    const ok = await post({ 'x-api-key': key }, '{"message":"plain REST"}');
+    assert.equal(ok.status, 200);
+    const body = await ok.json();
+    assert.equal(body.message, 'plain REST');
+    assert.match(body.principal, /^key:[0-9a-f]{8}$/);
+    assert.equal((await post({ 'x-api-key': key }, '{"nope":1}')).status, 400);
+    assert.equal((await fetch(s.base + '/echo', { headers: { 'x-api-key': key } })).status, 405);
+    const root = await (await fetch(s.base + '/', { headers: { 'x-api-key': key } })).json();
+    assert.match(root.endpoints['POST /echo'], /echo over plain REST/);
+    const metrics = await (await fetch(s.base + '/metrics', { headers: { 'x-api-key': key } })).text();
+    assert.match(metrics, /route="\/echo",status="200"/);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('sessions: ids are unguessable, DELETE ends one, later use is 404', async () => {
   const s = await startServer({ args: pack });
   try {

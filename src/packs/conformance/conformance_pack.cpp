@@ -189,6 +189,21 @@ class ConformancePack : public core::Pack {
       r.add_tool(std::move(t));
     }
 
+    // A plain REST route, as packs add them beside MCP: POST /echo {"message"} -> {"message"}.
+    core::HttpRoute route;
+    route.method = "POST";
+    route.path = "/echo";
+    route.execution = core::Execution::Inline;
+    route.description = "echo over plain REST: {\"message\": TEXT} (conformance pack)";
+    route.handler = [](const core::HttpRequest& req) {
+      boost::system::error_code ec;
+      json::value body = json::parse(req.body, ec);
+      const json::value* message = (!ec && body.is_object()) ? body.as_object().if_contains("message") : nullptr;
+      if (!message || !message->is_string()) return core::HttpReply::error(400, "the body must be {\"message\": TEXT}");
+      return core::HttpReply::json(200, json::object{{"message", *message}, {"principal", req.principal}});
+    };
+    r.add_http_route(std::move(route));
+
     add_resources(r);
     add_prompts(r);
     sessions_ = &ctx.sessions;
