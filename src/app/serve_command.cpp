@@ -81,7 +81,12 @@ int run_serve(const ServeFlags& flags) {
     static const json::object kNoSettings;
     auto it = config.pack_settings.find(name);
     core::PackContext ctx{registry, sessions, it == config.pack_settings.end() ? kNoSettings : it->second};
-    pack->register_into(ctx);
+    try {
+      pack->register_into(ctx);
+    } catch (const std::exception& e) {
+      std::cerr << "mcpd: configuration error: packs." << name << ": " << e.what() << "\n";
+      return 2;
+    }
     packs.push_back(std::move(pack));
   }
 

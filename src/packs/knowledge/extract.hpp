@@ -1,0 +1,37 @@
+// Text extraction for indexing: Markdown, plain text, source code, HTML (text only) and PDF.
+// Binary, oversized or undecodable files are refused with the reason, which the index records.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace mcpd::packs::knowledge {
+
+enum class DocumentKind { Markdown, Text, Code, Html, Pdf };
+std::string_view to_string(DocumentKind kind);
+
+struct ExtractedText {
+  DocumentKind kind = DocumentKind::Text;
+  std::string title;  // first Markdown heading, HTML <title>/<h1>, PDF title metadata, else the file name
+  std::string text;   // valid UTF-8, '\n' line ends; Markdown and code keep their lines as they are
+  std::string language;  // for code: "cpp", "python", ...; empty otherwise
+};
+
+struct ExtractRefused {
+  std::string reason;  // one sentence, e.g. "binary file (NUL bytes)", "larger than 10485760 bytes"
+};
+
+struct ExtractOptions {
+  std::size_t max_bytes = 10 * 1024 * 1024;
+};
+
+using ExtractOutcome = std::variant<ExtractedText, ExtractRefused>;
+
+// `path` (relative, '/'-separated) decides the kind by extension; `content` is the raw bytes.
+ExtractOutcome extract(std::string_view path, std::string_view content, const ExtractOptions& options = {});
+
+// True when the path has an extension this extractor handles (others are skipped without reading).
+bool is_supported_path(std::string_view path);
+
+}  // namespace mcpd::packs::knowledge

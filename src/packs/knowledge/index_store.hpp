@@ -1,0 +1,92 @@
+// The knowledge index in one SQLite file (WAL): documents, chunks, an FTS5 BM25 index, skipped
+// files and per-source sync state. Each document is replaced in one transaction, so a crash
+// mid-sync leaves every document either fully old or fully new.
+#pragma once
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "infra/sqlite.hpp"
+#include "packs/knowledge/chunker.hpp"
+
+namespace mcpd::packs::knowledge {
+
+struct DocumentInput {
+  std::string path;
+  std::string title;
+  std::string kind;      // "markdown", "text", "code", "html", "pdf"
+  std::string version;   // the source's version of the file
+  std::string revision;  // the source revision it was indexed at (git commit), may be empty
+  std::uint64_t size = 0;
+  std::string text;
+};
+
+struct DocumentInfo {
+  std::int64_t id = 0;
+  std::string source, path, title, kind, version, revision, indexed_at;
+  std::uint64_t size = 0;
+  std::int64_t chunks = 0;
+};
+
+struct Filters {
+  std::string source;
+  std::string path_prefix;
+  std::string file_type;      // a kind ("markdown") or an extension ("md")
+  std::string updated_after;  // ISO-8601; compared with indexed_at
+};
+
+struct Hit {
+  std::int64_t chunk_id = 0;
+  std::int64_t document_id = 0;
+  std::string source, path, title, heading, snippet, indexed_at, revision;
+  int line_start = 0, line_end = 0;
+  double score = 0;  // larger is better
+};
+
+struct SourceState {
+  std::string name, kind, revision, last_success_at, last_failure_at, last_error;
+  std::int64_t documents = 0, chunks = 0, skipped = 0;
+};
+
+struct SkippedFile {
+  std::string source, path, reason, at;
+};
+
+class IndexStore {
+ public:
+  explicit IndexStore(const std::string& path);
+
+  // Replaces (or adds) one document and its chunks in a single transaction.
+  void put_document(const std::string& source, const DocumentInput& doc, const std::vector<Chunk>& chunks);
+  void delete_document(const std::string& source, const std::string& path);
+  // path -> version, for the incremental comparison.
+  std::map<std::string, std::string> versions(const std::string& source);
+
+  void record_skipped(const std::string& source, const std::string& path, const std::string& reason);
+  void clear_skipped(const std::string& source, const std::string& path);
+  std::vector<SkippedFile> skipped(const std::string& source, std::size_t limit);
+
+  void ensure_source(const std::string& name, const std::string& kind);
+  void record_success(const std::string& source, const std::string& revision);
+  void record_failure(const std::string& source, const std::string& error);
+  std::vector<SourceState> sources();
+
+  // BM25 over chunks; `fts_query` must already be a valid FTS5 expression (see fts_query()).
+  std::vector<Hit> search(const std::string& fts_query, const Filters& filters, std::size_t limit, std::size_t offset);
+  std::vector<DocumentInfo> list(const Filters& filters, std::size_t limit, std::size_t offset, std::int64_t& total);
+  std::optional<DocumentInfo> find(const std::string& source, const std::string& path);
+  std::optional<std::string> text(std::int64_t document_id);
+
+  // Builds a safe FTS5 query from user text: each word quoted, words OR-ed. Empty if no words.
+  static std::string fts_query(std::string_view user_text);
+
+ private:
+  std::mutex mutex_;
+  infra::SqliteDatabase db_;
+};
+
+std::string now_iso8601();
+
+}  // namespace mcpd::packs::knowledge

@@ -1,0 +1,464 @@
+// The knowledge pack: configuration, sources, sync jobs, MCP tools/resources, REST routes, webhook.
+#include "packs/knowledge/knowledge_pack.hpp"
+
+#include <filesystem>
+#include <deque>
+#include <mutex>
+#include <set>
+
+#include "infra/crypto.hpp"
+#include "infra/logging.hpp"
+#include "packs/knowledge/directory_source.hpp"
+#include "packs/knowledge/git_source.hpp"
+#include "packs/knowledge/search.hpp"
+#include "packs/knowledge/sync_jobs.hpp"
+
+namespace mcpd::packs::knowledge {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using core::CallContext;
+using core::ToolOutcome;
+using core::ToolResult;
+
+namespace {
+
+std::string str(const json::object& o, std::string_view key, std::string fallback = {}) {
+  auto v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : fallback;
+}
+
+std::vector<std::string> strings(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  if (auto v = o.if_contains(key); v && v->is_array())
+    for (const auto& s : v->get_array())
+      if (s.is_string()) out.emplace_back(s.get_string());
+  return out;
+}
+
+std::optional<std::string> env(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  return std::string(v);
+}
+
+json::array string_array(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.push_back(json::string(s));
+  return a;
+}
+
+json::object job_json(const JobStatus& job) {
+  json::array results;
+  for (const auto& r : job.results)
+    results.push_back(json::object{{"source", r.source},
+                                   {"ok", r.ok},
+                                   {"revision", r.revision},
+                                   {"added", r.counts.added},
+                                   {"updated", r.counts.updated},
+                                   {"deleted", r.counts.deleted},
+                                   {"unchanged", r.counts.unchanged},
+                                   {"skipped", r.counts.skipped},
+                                   {"seconds", r.seconds},
+                                   {"error", r.error}});
+  json::object o{{"job_id", job.id},           {"state", job.state},     {"trigger", job.trigger},
+                 {"sources", string_array(job.sources)}, {"started_at", job.started_at},
+                 {"finished_at", job.finished_at}, {"files_done", job.done}, {"files_total", job.total},
+                 {"results", std::move(results)}};
+  return o;
+}
+
+ToolResult json_result(json::object body, std::string text) {
+  ToolResult r = ToolResult::text(std::move(text));
+  r.structured = std::move(body);
+  return r;
+}
+
+struct SourceConfig {
+  std::string name, type, path, url, branch;
+  std::vector<std::string> include, exclude;
+};
+
+}  // namespace
+
+class KnowledgePack : public core::Pack {
+ public:
+  ~KnowledgePack() override {
+    if (jobs_) jobs_->stop();
+  }
+
+  std::string name() const override { return "knowledge"; }
+
+  void register_into(core::PackContext& ctx) override {
+    configure(ctx.settings);
+    register_tools(ctx.registry);
+    register_routes(ctx.registry);
+    ctx.registry.add_health_check("knowledge", [this] { return health(); });
+    if (sync_on_start_ && !sources_.empty()) {
+      std::vector<std::string> names;
+      for (const auto& [n, s] : sources_) names.push_back(n);
+      jobs_->start(names, "start-up");
+    }
+  }
+
+ private:
+  void configure(const json::object& settings) {
+    std::string index = str(settings, "index", "data/knowledge.db");
+    fs::path index_path(index);
+    if (index_path.has_parent_path()) fs::create_directories(index_path.parent_path());
+    cache_dir_ = str(settings, "cache_dir", (index_path.has_parent_path() ? index_path.parent_path() / "git" : fs::path("git")).string());
+    if (auto v = settings.if_contains("sync_on_start"); v && v->is_bool()) sync_on_start_ = v->get_bool();
+    webhook_secret_ = str(settings, "webhook_secret", env("GH_WEBHOOK_SECRET").value_or(""));
+    std::string token = str(settings, "github_token", env("GH_PAT").value_or(""));
+
+    std::vector<SourceConfig> configs;
+    if (auto v = settings.if_contains("sources"); v && v->is_array()) {
+      for (const auto& item : v->get_array()) {
+        if (!item.is_object()) throw std::invalid_argument("packs.knowledge.sources: each source must be a table");
+        const auto& o = item.get_object();
+        SourceConfig c{str(o, "name"), str(o, "type", "directory"), str(o, "path"), str(o, "url"), str(o, "branch"),
+                       strings(o, "include"), strings(o, "exclude")};
+        if (c.name.empty()) throw std::invalid_argument("packs.knowledge.sources: a source has no name");
+        configs.push_back(std::move(c));
+      }
+    }
+    if (auto repos = env("GH_REPOS")) {
+      constexpr std::string_view kPrefix = "https://github.com/";
+      for (const auto& url : expand_github_repos(*repos)) {
+        std::string name = url.substr(kPrefix.size(), url.size() - kPrefix.size() - 4);  // "org/repo"
+        configs.push_back(SourceConfig{name, "git", "", url, "", {}, {}});
+      }
+    }
+    store_ = std::make_unique<IndexStore>(index);
+    engine_ = std::make_unique<SyncEngine>(*store_, ExtractOptions{}, ChunkOptions{});
+    for (const auto& c : configs) {
+      if (sources_.count(c.name)) throw std::invalid_argument("packs.knowledge.sources: the name '" + c.name + "' is used twice");
+      if (c.type == "directory") {
+        if (c.path.empty()) throw std::invalid_argument("packs.knowledge.sources." + c.name + ": 'path' is required");
+        sources_[c.name] = make_directory_source({c.name, c.path, c.include, c.exclude});
+      } else if (c.type == "git") {
+        if (c.url.empty() && c.path.empty()) throw std::invalid_argument("packs.knowledge.sources." + c.name + ": 'url' is required");
+        std::string safe = c.name;
+        for (auto& ch : safe)
+          if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+        sources_[c.name] = make_git_source({c.name, c.url.empty() ? c.path : c.url, c.branch, token,
+                                            (fs::path(cache_dir_) / safe).string(), c.include, c.exclude});
+        git_urls_[c.name] = c.url.empty() ? c.path : c.url;
+      } else {
+        throw std::invalid_argument("packs.knowledge.sources." + c.name + ": 'type' must be directory or git");
+      }
+    }
+    jobs_ = std::make_unique<SyncJobs>(*engine_, [this](const std::string& n) -> Source* {
+      auto it = sources_.find(n);
+      return it == sources_.end() ? nullptr : it->second.get();
+    });
+    searcher_ = std::make_unique<Searcher>(*store_);
+  }
+
+  std::string health() {
+    for (const auto& s : store_->sources())
+      if (!s.last_failure_at.empty() && s.last_failure_at >= s.last_success_at)
+        return "degraded: source '" + s.name + "' failed to sync: " + s.last_error;
+    return "ok";
+  }
+
+  // Names given by the caller, or every source; false (with `error`) for unknown names.
+  bool pick_sources(const json::object& args, std::vector<std::string>& names, std::string& error) {
+    names = strings(args, "sources");
+    if (auto one = str(args, "source"); !one.empty()) names.push_back(one);
+    if (names.empty())
+      for (const auto& [n, s] : sources_) names.push_back(n);
+    for (const auto& n : names)
+      if (!sources_.count(n)) {
+        error = "unknown source '" + n + "'; configured sources: " + known_sources();
+        return false;
+      }
+    if (names.empty()) {
+      error = "no sources are configured (packs.knowledge.sources or GH_REPOS)";
+      return false;
+    }
+    return true;
+  }
+
+  std::string known_sources() const {
+    std::string out;
+    for (const auto& [n, s] : sources_) out += (out.empty() ? "" : ", ") + n;
+    return out.empty() ? "(none)" : out;
+  }
+
+  json::object status_json() {
+    json::array sources;
+    for (const auto& s : store_->sources())
+      sources.push_back(json::object{{"name", s.name},
+                                     {"kind", s.kind},
+                                     {"revision", s.revision},
+                                     {"documents", s.documents},
+                                     {"chunks", s.chunks},
+                                     {"skipped", s.skipped},
+                                     {"last_success_at", s.last_success_at},
+                                     {"last_failure_at", s.last_failure_at},
+                                     {"last_error", s.last_error},
+                                     {"syncing", jobs_->running(s.name)}});
+    json::array jobs;
+    for (const auto& j : jobs_->recent(10)) jobs.push_back(job_json(j));
+    json::array skipped;
+    for (const auto& k : store_->skipped("", 100))
+      skipped.push_back(json::object{{"source", k.source}, {"path", k.path}, {"reason", k.reason}, {"at", k.at}});
+    return json::object{{"sources", std::move(sources)}, {"jobs", std::move(jobs)}, {"skipped", std::move(skipped)}};
+  }
+
+  void register_tools(core::Registry& r) {
+    auto read_only = json::object{{"readOnlyHint", true}, {"openWorldHint", false}};
+    core::Tool search;
+    search.name = "search_documents";
+    search.title = "Search documents";
+    search.description = "Search the indexed repositories and folders. Returns the best passages with their "
+                         "document, heading, line range and a snippet with the matched terms in **bold**.";
+    search.input_schema = Searcher::input_schema();
+    search.annotations = read_only;
+    search.execution = core::Execution::Pool;
+    search.handler = [this](CallContext&, const json::object& args) -> ToolOutcome {
+      auto outcome = searcher_->search(args);
+      if (auto* e = std::get_if<std::string>(&outcome)) return ToolResult::error(*e);
+      auto& body = std::get<json::object>(outcome);
+      std::string text = Searcher::render_text(body);
+      return json_result(std::move(body), std::move(text));
+    };
+    r.add_tool(std::move(search));
+
+    core::Tool list;
+    list.name = "list_documents";
+    list.title = "List documents";
+    list.description = "List the indexed documents (paginated), with counts per source.";
+    list.input_schema = Searcher::list_schema();
+    list.annotations = read_only;
+    list.execution = core::Execution::Pool;
+    list.handler = [this](CallContext&, const json::object& args) -> ToolOutcome {
+      auto outcome = searcher_->list(args);
+      if (auto* e = std::get_if<std::string>(&outcome)) return ToolResult::error(*e);
+      auto& body = std::get<json::object>(outcome);
+      std::string text = json::serialize(body);
+      return json_result(std::move(body), std::move(text));
+    };
+    r.add_tool(std::move(list));
+
+    core::Tool get;
+    get.name = "get_document";
+    get.title = "Get a document";
+    get.description = "The text of one indexed document, whole or a line range.";
+    get.input_schema = json::parse(R"J({"type":"object","properties":{
+      "source":{"type":"string","description":"Source name"},
+      "path":{"type":"string","description":"Path inside the source"},
+      "line_start":{"type":"integer","minimum":1},"line_end":{"type":"integer","minimum":1}},
+      "required":["source","path"]})J");
+    get.annotations = read_only;
+    get.execution = core::Execution::Pool;
+    get.handler = [this](CallContext&, const json::object& args) -> ToolOutcome {
+      auto outcome = searcher_->get(args);
+      if (auto* e = std::get_if<std::string>(&outcome)) return ToolResult::error(*e);
+      auto& body = std::get<json::object>(outcome);
+      std::string text(body.at("text").as_string());
+      return json_result(std::move(body), std::move(text));
+    };
+    r.add_tool(std::move(get));
+
+    core::Tool sync;
+    sync.name = "sync_sources";
+    sync.title = "Sync sources";
+    sync.description = "Start an incremental sync of some or all sources in the background and return the job "
+                       "id. With a progressToken the call waits for the job and reports progress.";
+    sync.input_schema = json::parse(R"J({"type":"object","properties":{
+      "sources":{"type":"array","items":{"type":"string"},"description":"Source names (default: all)"}}})J");
+    sync.annotations = json::object{{"readOnlyHint", false}, {"destructiveHint", false}, {"idempotentHint", true},
+                                    {"openWorldHint", true}};
+    sync.execution = core::Execution::Pool;
+    sync.handler = [this](CallContext& ctx, const json::object& args) -> ToolOutcome {
+      std::vector<std::string> names;
+      std::string error;
+      if (!pick_sources(args, names, error)) return ToolResult::error(error);
+      std::string id = jobs_->start(names, "tool");
+      if (!ctx.has_progress_token())
+        return json_result(json::object{{"job_id", id}, {"sources", string_array(names)}, {"state", "running"}},
+                           "Started " + id + " for " + std::to_string(names.size()) + " source(s); see sync_status.");
+      auto job = jobs_->wait(id, std::chrono::minutes(30), [&](const JobStatus& j) {
+        if (j.total > 0) ctx.progress(static_cast<double>(j.done), static_cast<double>(j.total), "indexing " + j.id);
+      });
+      auto body = job_json(job);
+      std::string text = json::serialize(body);
+      return json_result(std::move(body), std::move(text));
+    };
+    r.add_tool(std::move(sync));
+
+    core::Tool status;
+    status.name = "sync_status";
+    status.title = "Sync status";
+    status.description = "Sources with document counts, last success and failure, recent jobs, and skipped files "
+                         "with the reason.";
+    status.input_schema = json::object{{"type", "object"}, {"properties", json::object{}}};
+    status.annotations = read_only;
+    status.execution = core::Execution::Pool;
+    status.handler = [this](CallContext&, const json::object&) -> ToolOutcome {
+      auto body = status_json();
+      std::string text = json::serialize(body);
+      return json_result(std::move(body), std::move(text));
+    };
+    r.add_tool(std::move(status));
+
+    core::ResourceTemplate doc;
+    doc.uri_template = "kb://document/{id}";
+    doc.name = "document";
+    doc.title = "Indexed document";
+    doc.description = "The text of an indexed document by id (ids come from search_documents and list_documents)";
+    doc.mime_type = "text/plain";
+    doc.read = [this](CallContext&, const std::string& uri, const std::map<std::string, std::string>& vars) -> core::ReadOutcome {
+      std::int64_t id = 0;
+      try {
+        id = std::stoll(vars.at("id"));
+      } catch (...) {
+        return core::RpcError{core::error_code::kResourceNotFound, "Resource not found: " + uri, json::object{{"uri", uri}}};
+      }
+      auto text = store_->text(id);
+      if (!text) return core::RpcError{core::error_code::kResourceNotFound, "Resource not found: " + uri, json::object{{"uri", uri}}};
+      return std::vector<core::ResourceContents>{{uri, "text/plain", *text, "", false}};
+    };
+    r.add_resource_template(std::move(doc));
+  }
+
+  void register_routes(core::Registry& r) {
+    core::HttpRoute search;
+    search.method = "POST";
+    search.path = "/mcp/search_documents";
+    search.description = "search: {\"query\", \"limit\", \"similarity_threshold\", ...} (knowledge pack)";
+    search.handler = [this](const core::HttpRequest& req) {
+      boost::system::error_code ec;
+      json::value body = json::parse(req.body, ec);
+      if (ec || !body.is_object()) return core::HttpReply::error(400, "the body must be a JSON object such as {\"query\": \"...\", \"limit\": 5}");
+      auto outcome = searcher_->search(body.get_object());
+      if (auto* e = std::get_if<std::string>(&outcome)) return core::HttpReply::error(400, *e);
+      return core::HttpReply::json(200, std::get<json::object>(outcome));
+    };
+    r.add_http_route(std::move(search));
+
+    core::HttpRoute list;
+    list.method = "GET";
+    list.path = "/mcp/list_documents";
+    list.description = "document inventory: ?limit=&offset=&source=&path_prefix=&file_type= (knowledge pack)";
+    list.handler = [this](const core::HttpRequest& req) {
+      json::object args;
+      for (const auto& [k, v] : req.query) {
+        if (k == "limit" || k == "offset") {
+          try {
+            std::size_t used = 0;
+            long long n = std::stoll(v, &used);
+            if (used != v.size()) throw std::invalid_argument(k);
+            args[k] = n;
+          } catch (...) {
+            return core::HttpReply::error(400, "'" + k + "' must be an integer");
+          }
+        } else {
+          args[k] = v;
+        }
+      }
+      auto outcome = searcher_->list(args);
+      if (auto* e = std::get_if<std::string>(&outcome)) return core::HttpReply::error(400, *e);
+      return core::HttpReply::json(200, std::get<json::object>(outcome));
+    };
+    r.add_http_route(std::move(list));
+
+    core::HttpRoute sync;
+    sync.method = "POST";
+    sync.path = "/sync_sources";
+    sync.description = "start a background sync of all (or {\"sources\": [...]}) sources (knowledge pack)";
+    sync.handler = [this](const core::HttpRequest& req) {
+      json::object args;
+      if (!req.body.empty()) {
+        boost::system::error_code ec;
+        json::value body = json::parse(req.body, ec);
+        if (ec || !body.is_object()) return core::HttpReply::error(400, "the body must be empty or a JSON object");
+        args = body.get_object();
+      }
+      std::vector<std::string> names;
+      std::string error;
+      if (!pick_sources(args, names, error)) return core::HttpReply::error(400, error);
+      std::string id = jobs_->start(names, "rest");
+      return core::HttpReply::json(202, json::object{{"job_id", id}, {"sources", string_array(names)}, {"state", "running"}});
+    };
+    r.add_http_route(std::move(sync));
+
+    core::HttpRoute hook;
+    hook.method = "POST";
+    hook.path = "/webhook/github";
+    hook.auth = core::RouteAuth::Public;  // authenticated by its HMAC signature instead
+    hook.description = "GitHub push webhook, signed with X-Hub-Signature-256 (knowledge pack)";
+    hook.handler = [this](const core::HttpRequest& req) { return webhook(req); };
+    r.add_http_route(std::move(hook));
+  }
+
+  core::HttpReply webhook(const core::HttpRequest& req) {
+    if (webhook_secret_.empty())
+      return core::HttpReply::error(503, "the webhook is not configured: set GH_WEBHOOK_SECRET");
+    const std::string* signature = req.header("x-hub-signature-256");
+    std::string expected = "sha256=" + infra::hmac_sha256_hex(webhook_secret_, req.body);
+    if (!signature || !infra::constant_time_equals(*signature, expected)) {
+      infra::log::warn("webhook refused", {{"reason", signature ? "wrong signature" : "no signature"}});
+      return core::HttpReply::error(401, signature ? "the X-Hub-Signature-256 signature does not match"
+                                                   : "the X-Hub-Signature-256 header is required");
+    }
+    std::string delivery = req.header("x-github-delivery") ? *req.header("x-github-delivery") : "";
+    {
+      std::lock_guard lock(deliveries_mutex_);
+      if (!delivery.empty() && !deliveries_.insert(delivery).second)
+        return core::HttpReply::json(200, json::object{{"ok", true}, {"duplicate", true}, {"delivery", delivery}});
+      delivery_order_.push_back(delivery);
+      if (delivery_order_.size() > 10000) {
+        deliveries_.erase(delivery_order_.front());
+        delivery_order_.pop_front();
+      }
+    }
+    std::string event = req.header("x-github-event") ? *req.header("x-github-event") : "";
+    if (event == "ping") return core::HttpReply::json(200, json::object{{"ok", true}, {"event", "ping"}});
+    if (event != "push") return core::HttpReply::json(202, json::object{{"ok", true}, {"event", event}, {"ignored", true}});
+    boost::system::error_code ec;
+    json::value body = json::parse(req.body, ec);
+    const json::object* repo = nullptr;
+    if (!ec && body.is_object())
+      if (auto r = body.get_object().if_contains("repository"); r && r->is_object()) repo = &r->get_object();
+    if (!repo) return core::HttpReply::error(400, "a push event needs a JSON body with a 'repository' object");
+    std::vector<std::string> matched;
+    for (const auto& [name, url] : git_urls_)
+      for (const char* key : {"clone_url", "html_url", "ssh_url", "git_url", "full_name"}) {
+        std::string value = str(*repo, key);
+        if (value.empty()) continue;
+        auto strip = [](std::string u) {
+          if (u.size() > 4 && u.substr(u.size() - 4) == ".git") u.resize(u.size() - 4);
+          return u;
+        };
+        if (strip(url) == strip(value) || (std::string_view(key) == "full_name" && strip(url).size() > value.size() &&
+                                           strip(url).substr(strip(url).size() - value.size() - 1) == "/" + value)) {
+          matched.push_back(name);
+          break;
+        }
+      }
+    if (matched.empty())
+      return core::HttpReply::json(202, json::object{{"ok", true}, {"event", "push"}, {"matched", json::array{}}});
+    std::string id = jobs_->start(matched, "webhook");
+    return core::HttpReply::json(202, json::object{{"ok", true}, {"event", "push"}, {"job_id", id}, {"matched", string_array(matched)}});
+  }
+
+  std::unique_ptr<IndexStore> store_;
+  std::unique_ptr<SyncEngine> engine_;
+  std::map<std::string, std::unique_ptr<Source>> sources_;
+  std::map<std::string, std::string> git_urls_;
+  std::unique_ptr<SyncJobs> jobs_;
+  std::unique_ptr<Searcher> searcher_;
+  std::string cache_dir_;
+  std::string webhook_secret_;
+  bool sync_on_start_ = true;
+  std::mutex deliveries_mutex_;
+  std::set<std::string> deliveries_;
+  std::deque<std::string> delivery_order_;
+};
+
+std::unique_ptr<core::Pack> make_pack() { return std::make_unique<KnowledgePack>(); }
+
+}  // namespace mcpd::packs::knowledge

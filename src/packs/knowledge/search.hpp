@@ -1,0 +1,33 @@
+// search_documents / list_documents / get_document: argument checking, the query, the answer.
+// Shared by the MCP tools and the REST endpoints so both behave the same.
+#pragma once
+#include <boost/json.hpp>
+
+#include <string>
+#include <variant>
+
+#include "packs/knowledge/index_store.hpp"
+
+namespace mcpd::packs::knowledge {
+
+// Either the answer or one sentence saying what was wrong with the arguments.
+using SearchOutcome = std::variant<boost::json::object, std::string>;
+
+class Searcher {
+ public:
+  explicit Searcher(IndexStore& store) : store_(store) {}
+
+  SearchOutcome search(const boost::json::object& args);
+  SearchOutcome list(const boost::json::object& args);
+  SearchOutcome get(const boost::json::object& args);
+
+  static boost::json::object input_schema();
+  static boost::json::object list_schema();
+  // A readable rendering of a search answer for the text content of the tool result.
+  static std::string render_text(const boost::json::object& answer);
+
+ private:
+  IndexStore& store_;
+};
+
+}  // namespace mcpd::packs::knowledge

@@ -1,0 +1,48 @@
+// A knowledge source: something that holds documents and can list and read them.
+#pragma once
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mcpd::packs::knowledge {
+
+struct SourceEntry {
+  std::string path;     // relative to the source root, '/'-separated, no "..", no leading '/'
+  std::string version;  // changes when the content changes (git blob id, or size+mtime-ns for files)
+  std::uint64_t size = 0;
+};
+
+struct SkippedEntry {
+  std::string path;
+  std::string reason;   // e.g. "symlink leads outside the source root", "unreadable: Permission denied"
+};
+
+struct Snapshot {
+  std::string revision;               // git commit id; empty for directories
+  std::vector<SourceEntry> entries;   // sorted by path
+  std::vector<SkippedEntry> skipped;
+};
+
+// What changed between two revisions (git); renames are reported as such.
+struct Change {
+  enum class Kind { Added, Modified, Deleted, Renamed } kind;
+  std::string path;       // the new path (or the deleted one)
+  std::string old_path;   // for renames
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual std::string name() const = 0;
+  virtual std::string kind() const = 0;  // "directory" | "git"
+  // Brings the source up to date (git: clone or fetch) and lists what it holds now.
+  virtual Snapshot snapshot() = 0;
+  // The raw bytes of `path` in the current snapshot; nullopt with `error` set when unreadable.
+  virtual std::optional<std::string> read(const std::string& path, std::string& error) = 0;
+  // Changes from `since_revision` to the current snapshot's revision; nullopt when not supported
+  // or the old revision is unknown (then the caller compares full snapshots).
+  virtual std::optional<std::vector<Change>> changes_since(const std::string& since_revision) { return std::nullopt; }
+};
+
+}  // namespace mcpd::packs::knowledge

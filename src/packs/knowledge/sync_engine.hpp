@@ -1,0 +1,45 @@
+// Brings the index in line with a source: new and changed files are extracted, chunked and
+// replaced one transaction each; files gone from the source are deleted; refusals are recorded.
+// Incremental: a file whose version (git blob id, or size+mtime) is unchanged is not read again.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "packs/knowledge/chunker.hpp"
+#include "packs/knowledge/extract.hpp"
+#include "packs/knowledge/index_store.hpp"
+#include "packs/knowledge/source.hpp"
+
+namespace mcpd::packs::knowledge {
+
+struct SyncCounts {
+  std::size_t added = 0, updated = 0, deleted = 0, unchanged = 0, skipped = 0;
+};
+
+struct SyncResult {
+  std::string source;
+  std::string revision;
+  SyncCounts counts;
+  bool ok = false;
+  bool cancelled = false;
+  std::string error;
+  double seconds = 0;
+};
+
+class SyncEngine {
+ public:
+  SyncEngine(IndexStore& store, ExtractOptions extract_options, ChunkOptions chunk_options)
+      : store_(store), extract_options_(extract_options), chunk_options_(chunk_options) {}
+
+  // `progress(done, total)` after each file; `cancel` is polled between files.
+  SyncResult sync(Source& source, const std::function<void(std::size_t, std::size_t)>& progress = {},
+                  const std::atomic<bool>* cancel = nullptr);
+
+ private:
+  IndexStore& store_;
+  ExtractOptions extract_options_;
+  ChunkOptions chunk_options_;
+};
+
+}  // namespace mcpd::packs::knowledge
