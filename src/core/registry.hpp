@@ -108,8 +108,13 @@ struct Prompt {
   json::object describe() const;
 };
 
-// A backend a pack depends on, reported by /health: returns "ok" or a short reason it is not.
-using HealthCheck = std::function<std::string()>;
+// A backend a pack depends on, as /health reports it: "ok" or a short reason it is not, plus
+// optional details (e.g. last successful sync) shown under "details".
+struct HealthStatus {
+  std::string status = "ok";
+  json::object details;
+};
+using HealthCheck = std::function<HealthStatus()>;
 
 // Matches `uri` against a level-1 URI template; fills `vars` on success.
 bool match_uri_template(std::string_view uri_template, std::string_view uri, std::map<std::string, std::string>& vars);

@@ -47,22 +47,25 @@ void RestFacade::describe_api(const Request& request, const ChannelPtr& channel)
 
 json::object RestFacade::health_report(bool& healthy) const {
   healthy = true;
-  json::object services;
+  json::object services, details;
   for (const auto& [name, check] : ctx_.dispatcher.registry().health_checks()) {
-    std::string state;
+    core::HealthStatus state;
     try {
       state = check();
     } catch (const std::exception& e) {
-      state = std::string("error: ") + e.what();
+      state.status = std::string("error: ") + e.what();
     }
-    if (state != "ok") healthy = false;
-    services[name] = state;
+    if (state.status != "ok") healthy = false;
+    services[name] = state.status;
+    if (!state.details.empty()) details[name] = std::move(state.details);
   }
-  return json::object{{"status", healthy ? "healthy" : "degraded"},
+  json::object report{{"status", healthy ? "healthy" : "degraded"},
                       {"timestamp", iso_now()},
                       {"version", ctx_.version},
                       {"sessions", ctx_.sessions.size()},
                       {"services", std::move(services)}};
+  if (!details.empty()) report["details"] = std::move(details);
+  return report;
 }
 
 void RestFacade::health(const Request& request, const ChannelPtr& channel) const {

@@ -1,6 +1,7 @@
 // A local folder as a source, with include/exclude globs; symlinks never lead outside its root.
 #pragma once
 #include <memory>
+#include <string_view>
 #include <string>
 #include <vector>
 

@@ -5,7 +5,6 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-
 #include <poppler/cpp/poppler-document.h>
 #include <poppler/cpp/poppler-global.h>
 #include <poppler/cpp/poppler-page.h>
@@ -200,13 +199,17 @@ std::size_t first_invalid_utf8(std::string_view s) {
     } else if (c >= 0xE0 && c <= 0xEF) {
       if (i + 1 >= n) return i;
       const unsigned char c1 = p[i + 1];
-      const bool ok1 = c == 0xE0 ? (c1 >= 0xA0 && c1 <= 0xBF) : c == 0xED ? (c1 >= 0x80 && c1 <= 0x9F) : (c1 & 0xC0) == 0x80;
+      const bool ok1 = c == 0xE0   ? (c1 >= 0xA0 && c1 <= 0xBF)
+                       : c == 0xED ? (c1 >= 0x80 && c1 <= 0x9F)
+                                   : (c1 & 0xC0) == 0x80;
       if (!ok1 || !cont(i + 2)) return i;
       i += 3;
     } else if (c >= 0xF0 && c <= 0xF4) {
       if (i + 1 >= n) return i;
       const unsigned char c1 = p[i + 1];
-      const bool ok1 = c == 0xF0 ? (c1 >= 0x90 && c1 <= 0xBF) : c == 0xF4 ? (c1 >= 0x80 && c1 <= 0x8F) : (c1 & 0xC0) == 0x80;
+      const bool ok1 = c == 0xF0   ? (c1 >= 0x90 && c1 <= 0xBF)
+                       : c == 0xF4 ? (c1 >= 0x80 && c1 <= 0x8F)
+                                   : (c1 & 0xC0) == 0x80;
       if (!ok1 || !cont(i + 2) || !cont(i + 3)) return i;
       i += 4;
     } else {
@@ -324,12 +327,13 @@ std::string markdown_title(std::string_view text) {
 enum class Block { None, Space, Line, Paragraph };
 
 Block block_kind(std::string_view tag) {
-  static constexpr std::array<std::string_view, 27> kParagraph = {
-      "p",      "h1",     "h2",      "h3",   "h4",     "h5",       "h6",         "pre",  "blockquote",
-      "ul",     "ol",     "dl",      "table", "section", "article", "header",    "footer", "nav",
-      "aside",  "main",   "figure",  "hr",   "form",   "fieldset", "details",    "address", "menu"};
-  static constexpr std::array<std::string_view, 14> kLine = {"div", "li",      "dt",     "dd",     "tr",     "br",     "caption",
-                                                             "summary", "figcaption", "option", "legend", "thead", "tbody", "tfoot"};
+  static constexpr auto kParagraph = std::to_array<std::string_view>(
+      {"p",     "h1",   "h2",     "h3",    "h4",      "h5",       "h6",      "pre",     "blockquote",
+       "ul",    "ol",   "dl",     "table", "section", "article",  "header",  "footer",  "nav",
+       "aside", "main", "figure", "hr",    "form",    "fieldset", "details", "address", "menu"});
+  static constexpr auto kLine =
+      std::to_array<std::string_view>({"div", "li", "dt", "dd", "tr", "br", "caption", "summary", "figcaption",
+                                       "option", "legend", "thead", "tbody", "tfoot"});
   for (auto t : kParagraph)
     if (t == tag) return Block::Paragraph;
   for (auto t : kLine)
@@ -340,7 +344,7 @@ Block block_kind(std::string_view tag) {
 
 bool dropped_element(std::string_view tag) {
   return tag == "script" || tag == "style" || tag == "noscript" || tag == "template" || tag == "title" ||
-         tag == "iframe" || tag == "object" || tag == "svg" || tag == "canvas" || tag == "math";
+         tag == "iframe" || tag == "object" || tag == "svg" || tag == "canvas";
 }
 
 bool preformatted_element(std::string_view tag) {
@@ -375,7 +379,8 @@ class TextBuilder {
 
  private:
   void strip_trailing(bool newlines) {
-    while (!out_.empty() && (out_.back() == ' ' || out_.back() == '\t' || (newlines && out_.back() == '\n'))) out_.pop_back();
+    while (!out_.empty() && (out_.back() == ' ' || out_.back() == '\t' || (newlines && out_.back() == '\n')))
+      out_.pop_back();
   }
 
   void flush() {

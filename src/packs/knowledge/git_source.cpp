@@ -377,24 +377,36 @@ class GitSource final : public Source {
     }
   }
 
+  // The remote to fetch from. The mirror's config records it as "origin" (for people looking at the
+  // mirror with git), but the fetch itself uses an in-memory remote created without url.insteadOf
+  // rewriting: libgit2 1.5.x built with PCRE2 leaks a regex match block (~20 KB) for every config
+  // entry it scans while applying insteadOf, on every git_remote_lookup / git_remote_create*
+  // (fixed upstream in libgit2 PR #6382, 1.6), which a long-running server refreshing sources
+  // periodically cannot afford.
   RemotePtr origin() {
+    git_config* cfg_raw = nullptr;
+    check(git_repository_config(&cfg_raw, repo_.get()), "cannot open the mirror's config");
+    std::unique_ptr<git_config, GitFree<git_config, git_config_free>> cfg(cfg_raw);
+    const std::string url_key = std::string("remote.") + kRemoteName + ".url";
+    Buf current;
+    int rc = git_config_get_string_buf(&current.b, cfg.get(), url_key.c_str());
+    if (rc == GIT_ENOTFOUND || (rc == 0 && options_.url != current.b.ptr)) {
+      check(git_config_set_string(cfg.get(), url_key.c_str(), options_.url.c_str()), "cannot record the remote URL");
+      check(git_config_set_string(cfg.get(), (std::string("remote.") + kRemoteName + ".fetch").c_str(), kMirrorRefspec),
+            "cannot record the remote refspec");
+    } else {
+      check(rc, "cannot read the remote URL");
+    }
+    git_error_clear();
+
+    git_remote_create_options opts = GIT_REMOTE_CREATE_OPTIONS_INIT;
+    opts.repository = repo_.get();
+    opts.name = nullptr;  // in-memory
+    opts.fetchspec = kMirrorRefspec;
+    opts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
     git_remote* raw = nullptr;
-    int rc = git_remote_lookup(&raw, repo_.get(), kRemoteName);
-    if (rc == GIT_ENOTFOUND) {
-      check(git_remote_create_with_fetchspec(&raw, repo_.get(), kRemoteName, options_.url.c_str(), kMirrorRefspec),
-            "cannot configure the remote");
-      return RemotePtr(raw);
-    }
-    check(rc, "cannot load the remote");
-    RemotePtr remote(raw);
-    const char* url = git_remote_url(remote.get());
-    if (!url || options_.url != url) {  // the configured URL changed: follow it
-      check(git_remote_set_url(repo_.get(), kRemoteName, options_.url.c_str()), "cannot update the remote URL");
-      remote.reset();
-      check(git_remote_lookup(&raw, repo_.get(), kRemoteName), "cannot load the remote");
-      remote.reset(raw);
-    }
-    return remote;
+    check(git_remote_create_with_opts(&raw, options_.url.c_str(), &opts), "invalid remote URL");
+    return RemotePtr(raw);
   }
 
   static int credentials_cb(git_credential** out, const char* url, const char* /*username_from_url*/,

@@ -12,6 +12,7 @@
 #include "packs/knowledge/git_source.hpp"
 #include "packs/knowledge/search.hpp"
 #include "packs/knowledge/sync_jobs.hpp"
+#include "packs/knowledge/sync_scheduler.hpp"
 
 namespace mcpd::packs::knowledge {
 
@@ -40,6 +41,15 @@ std::optional<std::string> env(const char* name) {
   const char* v = std::getenv(name);
   if (!v || !*v) return std::nullopt;
   return std::string(v);
+}
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 json::array string_array(const std::vector<std::string>& v) {
@@ -75,7 +85,7 @@ ToolResult json_result(json::object body, std::string text) {
 }
 
 struct SourceConfig {
-  std::string name, type, path, url, branch;
+  std::string name, type, path, url, branch, schedule;
   std::vector<std::string> include, exclude;
 };
 
@@ -84,6 +94,7 @@ struct SourceConfig {
 class KnowledgePack : public core::Pack {
  public:
   ~KnowledgePack() override {
+    if (scheduler_) scheduler_->stop();
     if (jobs_) jobs_->stop();
   }
 
@@ -111,14 +122,16 @@ class KnowledgePack : public core::Pack {
     webhook_secret_ = str(settings, "webhook_secret", env("GH_WEBHOOK_SECRET").value_or(""));
     std::string token = str(settings, "github_token", env("GH_PAT").value_or(""));
 
+    // A cron expression for every source that sets none (seed 001 resyncs with "0 */3 * * *").
+    std::string default_schedule = str(settings, "schedule");
     std::vector<SourceConfig> configs;
     if (auto v = settings.if_contains("sources"); v && v->is_array()) {
       for (const auto& item : v->get_array()) {
-        if (!item.is_object()) throw std::invalid_argument("packs.knowledge.sources: each source must be a table");
+        if (!item.is_object()) throw std::invalid_argument("sources: each source must be a table");
         const auto& o = item.get_object();
         SourceConfig c{str(o, "name"), str(o, "type", "directory"), str(o, "path"), str(o, "url"), str(o, "branch"),
-                       strings(o, "include"), strings(o, "exclude")};
-        if (c.name.empty()) throw std::invalid_argument("packs.knowledge.sources: a source has no name");
+                       str(o, "schedule", default_schedule), strings(o, "include"), strings(o, "exclude")};
+        if (c.name.empty()) throw std::invalid_argument("sources: a source has no name");
         configs.push_back(std::move(c));
       }
     }
@@ -126,18 +139,18 @@ class KnowledgePack : public core::Pack {
       constexpr std::string_view kPrefix = "https://github.com/";
       for (const auto& url : expand_github_repos(*repos)) {
         std::string name = url.substr(kPrefix.size(), url.size() - kPrefix.size() - 4);  // "org/repo"
-        configs.push_back(SourceConfig{name, "git", "", url, "", {}, {}});
+        configs.push_back(SourceConfig{name, "git", "", url, "", default_schedule, {}, {}});
       }
     }
     store_ = std::make_unique<IndexStore>(index);
     engine_ = std::make_unique<SyncEngine>(*store_, ExtractOptions{}, ChunkOptions{});
     for (const auto& c : configs) {
-      if (sources_.count(c.name)) throw std::invalid_argument("packs.knowledge.sources: the name '" + c.name + "' is used twice");
+      if (sources_.count(c.name)) throw std::invalid_argument("sources: the name '" + c.name + "' is used twice");
       if (c.type == "directory") {
-        if (c.path.empty()) throw std::invalid_argument("packs.knowledge.sources." + c.name + ": 'path' is required");
+        if (c.path.empty()) throw std::invalid_argument("sources." + c.name + ": 'path' is required");
         sources_[c.name] = make_directory_source({c.name, c.path, c.include, c.exclude});
       } else if (c.type == "git") {
-        if (c.url.empty() && c.path.empty()) throw std::invalid_argument("packs.knowledge.sources." + c.name + ": 'url' is required");
+        if (c.url.empty() && c.path.empty()) throw std::invalid_argument("sources." + c.name + ": 'url' is required");
         std::string safe = c.name;
         for (auto& ch : safe)
           if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
@@ -145,21 +158,38 @@ class KnowledgePack : public core::Pack {
                                             (fs::path(cache_dir_) / safe).string(), c.include, c.exclude});
         git_urls_[c.name] = c.url.empty() ? c.path : c.url;
       } else {
-        throw std::invalid_argument("packs.knowledge.sources." + c.name + ": 'type' must be directory or git");
+        throw std::invalid_argument("sources." + c.name + ": 'type' must be directory or git");
       }
     }
     jobs_ = std::make_unique<SyncJobs>(*engine_, [this](const std::string& n) -> Source* {
       auto it = sources_.find(n);
       return it == sources_.end() ? nullptr : it->second.get();
     });
+    std::map<std::string, infra::CronSchedule> schedules;
+    for (const auto& c : configs) {
+      if (c.schedule.empty()) continue;
+      std::string problem;
+      auto schedule = infra::CronSchedule::parse(c.schedule, problem);
+      if (!schedule) throw std::invalid_argument("sources." + c.name + ".schedule: " + problem);
+      schedules.emplace(c.name, *schedule);
+    }
+    scheduler_ = std::make_unique<SyncScheduler>(*jobs_, std::move(schedules), RetryPolicy{});
     searcher_ = std::make_unique<Searcher>(*store_);
   }
 
-  std::string health() {
-    for (const auto& s : store_->sources())
-      if (!s.last_failure_at.empty() && s.last_failure_at >= s.last_success_at)
-        return "degraded: source '" + s.name + "' failed to sync: " + s.last_error;
-    return "ok";
+  core::HealthStatus health() {
+    core::HealthStatus h;
+    json::object sources;
+    for (const auto& s : store_->sources()) {
+      if (!s.last_failure_at.empty() && s.last_failure_at >= s.last_success_at && h.status == "ok")
+        h.status = "degraded: source '" + s.name + "' failed to sync: " + s.last_error;
+      sources[s.name] = json::object{{"documents", s.documents},
+                                     {"last_success_at", s.last_success_at},
+                                     {"last_failure_at", s.last_failure_at},
+                                     {"last_error", s.last_error}};
+    }
+    h.details = json::object{{"sources", std::move(sources)}};
+    return h;
   }
 
   // Names given by the caller, or every source; false (with `error`) for unknown names.
@@ -188,6 +218,7 @@ class KnowledgePack : public core::Pack {
 
   json::object status_json() {
     json::array sources;
+    auto next_runs = scheduler_->next_runs();
     for (const auto& s : store_->sources())
       sources.push_back(json::object{{"name", s.name},
                                      {"kind", s.kind},
@@ -198,7 +229,8 @@ class KnowledgePack : public core::Pack {
                                      {"last_success_at", s.last_success_at},
                                      {"last_failure_at", s.last_failure_at},
                                      {"last_error", s.last_error},
-                                     {"syncing", jobs_->running(s.name)}});
+                                     {"syncing", jobs_->running(s.name)},
+                                     {"next_run_at", next_runs.count(s.name) ? iso_time(next_runs[s.name]) : std::string()}});
     json::array jobs;
     for (const auto& j : jobs_->recent(10)) jobs.push_back(job_json(j));
     json::array skipped;
@@ -450,6 +482,7 @@ class KnowledgePack : public core::Pack {
   std::map<std::string, std::unique_ptr<Source>> sources_;
   std::map<std::string, std::string> git_urls_;
   std::unique_ptr<SyncJobs> jobs_;
+  std::unique_ptr<SyncScheduler> scheduler_;
   std::unique_ptr<Searcher> searcher_;
   std::string cache_dir_;
   std::string webhook_secret_;

@@ -1,6 +1,7 @@
 // A knowledge source: something that holds documents and can list and read them.
 #pragma once
 #include <functional>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>

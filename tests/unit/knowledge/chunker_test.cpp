@@ -1,4 +1,6 @@
 // Chunking: headings, fences, merging, splitting with overlap, UTF-8 safety, exact line ranges.
+#include "packs/knowledge/chunker.hpp"
+
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
@@ -6,8 +8,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include "packs/knowledge/chunker.hpp"
 
 using namespace mcpd::packs::knowledge;
 
@@ -86,11 +86,13 @@ std::vector<std::size_t> check_invariants(const ExtractedText& doc, const std::v
     while (bound < text.size() && is_ws(text[bound])) ++bound;
     const std::size_t line_begin = starts[c.line_start - 1];
     const std::size_t pos = text.rfind(c.text, std::min(bound, next_line(c.line_start) - 1));
-    EXPECT_TRUE(pos != std::string::npos && pos >= line_begin) << "text not on line " << c.line_start << " or a gap before it";
+    EXPECT_TRUE(pos != std::string::npos && pos >= line_begin)
+        << "text not on line " << c.line_start << " or a gap before it";
     if (pos == std::string::npos || pos < line_begin) continue;
     // ... and ends on line_end.
     const std::size_t last = pos + c.text.size() - 1;
-    EXPECT_TRUE(last >= starts[c.line_end - 1] && last < next_line(c.line_end)) << "text does not end on line " << c.line_end;
+    EXPECT_TRUE(last >= starts[c.line_end - 1] && last < next_line(c.line_end))
+        << "text does not end on line " << c.line_end;
     positions.back() = pos;
     reach = std::max(reach, pos + c.text.size());
   }
@@ -132,24 +134,24 @@ TEST(Chunker, EmptyAndBlankDocumentsHaveNoChunks) {
 
 TEST(Chunker, MarkdownHeadingPathsAndLineRanges) {
   const std::string text =
-      "Preamble line.\n"      // 1
-      "\n"                    // 2
-      "# Guide\n"             // 3
-      "\n"                    // 4
-      "Intro text.\n"         // 5
-      "\n"                    // 6
-      "## Install\n"          // 7
-      "Run make.\n"           // 8
-      "\n"                    // 9
-      "### From source ###\n" // 10
-      "\n"                    // 11
-      "Clone it.\n"           // 12
-      "\n"                    // 13
-      "## Use\n"              // 14
-      "\n"                    // 15
-      "Call it.\n"            // 16
-      "# Appendix\n"          // 17
-      "Bye.\n";               // 18
+      "Preamble line.\n"       // 1
+      "\n"                     // 2
+      "# Guide\n"              // 3
+      "\n"                     // 4
+      "Intro text.\n"          // 5
+      "\n"                     // 6
+      "## Install\n"           // 7
+      "Run make.\n"            // 8
+      "\n"                     // 9
+      "### From source ###\n"  // 10
+      "\n"                     // 11
+      "Clone it.\n"            // 12
+      "\n"                     // 13
+      "## Use\n"               // 14
+      "\n"                     // 15
+      "Call it.\n"             // 16
+      "# Appendix\n"           // 17
+      "Bye.\n";                // 18
   auto chunks = chunk_checked(doc_of(DocumentKind::Markdown, text));
   ASSERT_EQ(chunks.size(), 6u);
   struct Want {
@@ -266,6 +268,26 @@ TEST(Chunker, SmallParagraphsMergeWithinASectionOnly) {
   EXPECT_EQ(chunks.back().text, "# Two\n\ntiny");
 }
 
+TEST(Chunker, MergeRule) {
+  // Units that are both at least min_chars stay apart; a small one joins its neighbour if it fits.
+  const std::string a = words(25, "alpha"), b = words(25, "beta");
+  ChunkOptions options{.max_chars = 500, .min_chars = 100, .overlap_chars = 50};
+  ASSERT_GE(a.size(), 100u);
+  auto apart = chunk_checked(doc_of(DocumentKind::Text, a + "\n\n" + b + "\n"), options);
+  ASSERT_EQ(apart.size(), 2u);
+  EXPECT_EQ(apart[0].text, a);
+  EXPECT_EQ(apart[1].text, b);
+  EXPECT_EQ(apart[1].line_start, 3);
+  auto joined = chunk_checked(doc_of(DocumentKind::Text, a + "\n\ntail\n"), options);
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_EQ(joined[0].text, a + "\n\ntail");
+  // ... but never beyond max_chars.
+  auto full = chunk_checked(doc_of(DocumentKind::Text, a + "\n\ntail\n"),
+                            {.max_chars = a.size() + 3, .min_chars = 100, .overlap_chars = 0});
+  ASSERT_EQ(full.size(), 2u);
+  EXPECT_EQ(full[1].text, "tail");
+}
+
 TEST(Chunker, LargeParagraphIsSplitAtLinesWithOverlap) {
   std::string text;
   for (int i = 0; i < 60; ++i) text += "Line " + std::to_string(i) + " of a long paragraph with words.\n";
@@ -369,7 +391,8 @@ TEST(Chunker, InlineTripleBackticksDoNotOpenAFence) {
 
 TEST(Chunker, Deterministic) {
   std::string text;
-  for (int i = 0; i < 200; ++i) text += (i % 17 == 0 ? "## Part " + std::to_string(i) + "\n" : words(i % 23, "w") + "\n\n");
+  for (int i = 0; i < 200; ++i)
+    text += (i % 17 == 0 ? "## Part " + std::to_string(i) + "\n" : words(i % 23, "w") + "\n\n");
   auto a = chunk(doc_of(DocumentKind::Markdown, text), {.max_chars = 256, .min_chars = 64, .overlap_chars = 32});
   auto b = chunk(doc_of(DocumentKind::Markdown, text), {.max_chars = 256, .min_chars = 64, .overlap_chars = 32});
   ASSERT_EQ(a.size(), b.size());
@@ -382,10 +405,25 @@ TEST(Chunker, Deterministic) {
 
 TEST(Chunker, RandomDocumentsKeepAllInvariants) {
   std::mt19937 rng(12345);
-  const std::vector<std::string> pieces = {
-      "# Title\n", "## Section\n", "### Deep ###\n", "#\n", "####### seven\n", "\n", "\n\n", "   \n",
-      "plain words here ", "more text\n", "a\xC3\xA9\xE2\x82\xAC\xF0\x9D\x84\x9E\n", "```\n", "~~~~ info\n",
-      "    indented\n", "\t\ttabs\n", std::string(300, 'x') + "\n", words(60, "long") + "\n", "- item\n", "> quote\n"};
+  const std::vector<std::string> pieces = {"# Title\n",
+                                           "## Section\n",
+                                           "### Deep ###\n",
+                                           "#\n",
+                                           "####### seven\n",
+                                           "\n",
+                                           "\n\n",
+                                           "   \n",
+                                           "plain words here ",
+                                           "more text\n",
+                                           "a\xC3\xA9\xE2\x82\xAC\xF0\x9D\x84\x9E\n",
+                                           "```\n",
+                                           "~~~~ info\n",
+                                           "    indented\n",
+                                           "\t\ttabs\n",
+                                           std::string(300, 'x') + "\n",
+                                           words(60, "long") + "\n",
+                                           "- item\n",
+                                           "> quote\n"};
   for (int round = 0; round < 150; ++round) {
     std::string text;
     const int n = std::uniform_int_distribution<int>(0, 80)(rng);

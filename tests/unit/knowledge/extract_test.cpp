@@ -1,11 +1,11 @@
 // Text extraction: kinds, titles, refusals, HTML text and real PDFs (built here, parsed by poppler).
+#include "packs/knowledge/extract.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include "packs/knowledge/extract.hpp"
 
 using namespace mcpd::packs::knowledge;
 
@@ -42,8 +42,10 @@ std::string make_pdf(const std::vector<std::vector<std::string>>& pages, const s
     std::string stream = "BT /F1 12 Tf 72 720 Td 14 TL\n";
     for (const auto& line : pages[i]) stream += "(" + line + ") Tj T*\n";
     stream += "ET\n";
-    objects.push_back("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
-                      "/Contents " + std::to_string(first_page + 2 * i + 1) + " 0 R >>");
+    objects.push_back(
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+        "/Contents " +
+        std::to_string(first_page + 2 * i + 1) + " 0 R >>");
     objects.push_back("<< /Length " + std::to_string(stream.size()) + " >>\nstream\n" + stream + "endstream");
   }
   int info = 0, encrypt = 0;
@@ -73,7 +75,8 @@ std::string make_pdf(const std::vector<std::vector<std::string>>& pages, const s
   pdf += "trailer\n<< /Size " + std::to_string(objects.size() + 1) + " /Root 1 0 R";
   if (info) pdf += " /Info " + std::to_string(info) + " 0 R";
   if (encrypt)
-    pdf += " /Encrypt " + std::to_string(encrypt) + " 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>]";
+    pdf += " /Encrypt " + std::to_string(encrypt) +
+           " 0 R /ID [<0123456789abcdef0123456789abcdef> <0123456789abcdef0123456789abcdef>]";
   pdf += " >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
   return pdf;
 }
@@ -89,14 +92,44 @@ TEST(Extract, KindNames) {
 }
 
 TEST(Extract, SupportedPaths) {
-  for (const char* p : {"README.md", "docs/guide.markdown", "a/b/page.mdx", "notes.txt", "index.rst", "manual.adoc",
-                        "README", "LICENSE", "pkg/COPYING", "src/main.cpp", "x.c", "x.cc", "x.h", "x.hpp", "x.py",
-                        "x.js", "x.ts", "x.go", "x.rs", "x.java", "x.rb", "x.sh", "x.toml", "x.yaml", "x.yml",
-                        "x.json", "x.sql", "x.cmake", "CMakeLists.txt", "sub/Makefile", "site/index.html",
-                        "old.htm", "paper.pdf", "UPPER.MD", "Paper.PDF"})
+  for (const char* p : {"README.md",
+                        "docs/guide.markdown",
+                        "a/b/page.mdx",
+                        "notes.txt",
+                        "index.rst",
+                        "manual.adoc",
+                        "README",
+                        "LICENSE",
+                        "pkg/COPYING",
+                        "src/main.cpp",
+                        "x.c",
+                        "x.cc",
+                        "x.h",
+                        "x.hpp",
+                        "x.py",
+                        "x.js",
+                        "x.ts",
+                        "x.go",
+                        "x.rs",
+                        "x.java",
+                        "x.rb",
+                        "x.sh",
+                        "x.toml",
+                        "x.yaml",
+                        "x.yml",
+                        "x.json",
+                        "x.sql",
+                        "x.cmake",
+                        "CMakeLists.txt",
+                        "sub/Makefile",
+                        "site/index.html",
+                        "old.htm",
+                        "paper.pdf",
+                        "UPPER.MD",
+                        "Paper.PDF"})
     EXPECT_TRUE(is_supported_path(p)) << p;
-  for (const char* p : {"logo.png", "archive.tar.gz", "lib.so", "a.out.o", ".env", "dir/.gitignore", "trailing.",
-                        "dir/", ""})
+  for (const char* p :
+       {"logo.png", "archive.tar.gz", "lib.so", "a.out.o", ".env", "dir/.gitignore", "trailing.", "dir/", ""})
     EXPECT_FALSE(is_supported_path(p)) << p;
 }
 
@@ -128,12 +161,28 @@ TEST(Extract, TextKinds) {
 }
 
 TEST(Extract, CodeKindsCarryTheLanguage) {
-  const std::vector<std::pair<const char*, const char*>> cases = {
-      {"src/main.cpp", "cpp"}, {"a.cc", "cpp"},      {"a.hpp", "cpp"},   {"a.c", "c"},          {"a.h", "c"},
-      {"tool.py", "python"},   {"app.js", "javascript"}, {"app.ts", "typescript"}, {"main.go", "go"},
-      {"lib.rs", "rust"},      {"A.java", "java"},   {"x.rb", "ruby"},   {"run.sh", "shell"},  {"Cargo.toml", "toml"},
-      {"ci.yml", "yaml"},      {"k.yaml", "yaml"},   {"package.json", "json"}, {"q.sql", "sql"},
-      {"x.cmake", "cmake"},    {"CMakeLists.txt", "cmake"}, {"sub/CMakeLists.txt", "cmake"}, {"Makefile", "make"}};
+  const std::vector<std::pair<const char*, const char*>> cases = {{"src/main.cpp", "cpp"},
+                                                                  {"a.cc", "cpp"},
+                                                                  {"a.hpp", "cpp"},
+                                                                  {"a.c", "c"},
+                                                                  {"a.h", "c"},
+                                                                  {"tool.py", "python"},
+                                                                  {"app.js", "javascript"},
+                                                                  {"app.ts", "typescript"},
+                                                                  {"main.go", "go"},
+                                                                  {"lib.rs", "rust"},
+                                                                  {"A.java", "java"},
+                                                                  {"x.rb", "ruby"},
+                                                                  {"run.sh", "shell"},
+                                                                  {"Cargo.toml", "toml"},
+                                                                  {"ci.yml", "yaml"},
+                                                                  {"k.yaml", "yaml"},
+                                                                  {"package.json", "json"},
+                                                                  {"q.sql", "sql"},
+                                                                  {"x.cmake", "cmake"},
+                                                                  {"CMakeLists.txt", "cmake"},
+                                                                  {"sub/CMakeLists.txt", "cmake"},
+                                                                  {"Makefile", "make"}};
   for (const auto& [path, language] : cases) {
     auto doc = ok(path, "int x;\n\n\tindented  line  \n");
     EXPECT_EQ(doc.kind, DocumentKind::Code) << path;
@@ -166,7 +215,10 @@ TEST(Extract, OversizedIsRefusedBeforeParsing) {
 
 TEST(Extract, BinaryIsRefused) {
   EXPECT_EQ(refused("a.txt", std::string("abc\0def", 7)), "binary file (NUL bytes)");
-  EXPECT_EQ(refused("README", std::string("\x7F" "ELF\x02\x01\x01\0\0\0", 10)), "binary file (NUL bytes)");
+  EXPECT_EQ(refused("README", std::string("\x7F"
+                                          "ELF\x02\x01\x01\0\0\0",
+                                          10)),
+            "binary file (NUL bytes)");
   // UTF-16 text has NULs too.
   EXPECT_EQ(refused("a.md", std::string("\xFF\xFE#\0 \0T\0", 8)), "binary file (NUL bytes)");
   // Only the first 8 KiB are probed.
@@ -177,11 +229,11 @@ TEST(Extract, BinaryIsRefused) {
 
 TEST(Extract, InvalidUtf8IsRefusedNotRepaired) {
   EXPECT_EQ(refused("a.txt", "ab\xC3\x28"), "not valid UTF-8 (first invalid byte at offset 2)");
-  EXPECT_EQ(refused("a.md", "caf\xE9\n"), "not valid UTF-8 (first invalid byte at offset 3)");  // Latin-1
-  EXPECT_EQ(refused("a.txt", "\xC0\xAF"), "not valid UTF-8 (first invalid byte at offset 0)");      // overlong
-  EXPECT_EQ(refused("a.txt", "x\xED\xA0\x80"), "not valid UTF-8 (first invalid byte at offset 1)");  // surrogate
+  EXPECT_EQ(refused("a.md", "caf\xE9\n"), "not valid UTF-8 (first invalid byte at offset 3)");          // Latin-1
+  EXPECT_EQ(refused("a.txt", "\xC0\xAF"), "not valid UTF-8 (first invalid byte at offset 0)");          // overlong
+  EXPECT_EQ(refused("a.txt", "x\xED\xA0\x80"), "not valid UTF-8 (first invalid byte at offset 1)");     // surrogate
   EXPECT_EQ(refused("a.txt", "\xF4\x90\x80\x80"), "not valid UTF-8 (first invalid byte at offset 0)");  // > U+10FFFF
-  EXPECT_EQ(refused("a.txt", "abc\xE2\x82"), "not valid UTF-8 (first invalid byte at offset 3)");  // truncated
+  EXPECT_EQ(refused("a.txt", "abc\xE2\x82"), "not valid UTF-8 (first invalid byte at offset 3)");       // truncated
   EXPECT_EQ(refused("a.txt", std::string(100, 'a') + "\x80"), "not valid UTF-8 (first invalid byte at offset 100)");
   EXPECT_EQ(refused("a.html", "<p>\xFF</p>"), "not valid UTF-8 (first invalid byte at offset 3)");
   const std::string fine = "h\xC3\xA9llo \xE2\x82\xAC \xF0\x9D\x84\x9E \xEF\xBF\xBD end";
@@ -244,5 +296,6 @@ TEST(Extract, PdfWithoutTitleIsTitledByFileName) {
 TEST(Extract, BrokenOrEncryptedPdfIsRefused) {
   EXPECT_EQ(refused("a.pdf", "this is not a PDF"), "PDF could not be parsed");
   EXPECT_EQ(refused("a.pdf", ""), "PDF could not be parsed");
-  EXPECT_EQ(refused("a.pdf", make_pdf({{"secret"}}, "T", /*encrypted=*/true)), "encrypted PDF (a password is required)");
+  EXPECT_EQ(refused("a.pdf", make_pdf({{"secret"}}, "T", /*encrypted=*/true)),
+            "encrypted PDF (a password is required)");
 }

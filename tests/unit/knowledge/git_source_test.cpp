@@ -233,6 +233,24 @@ TEST(GitSource, FetchPicksUpNewPushesAndAddedFiles) {
   ASSERT_EQ(changes->size(), 1u);
   EXPECT_EQ((*changes)[0].kind, Change::Kind::Added);
   EXPECT_EQ((*changes)[0].path, "new/b.md");
+
+  // The mirror follows the remote's branches, deletions included (prune).
+  auto mirror_branches = [&] {
+    return sh("git --git-dir=" + quote(r.cache().string()) + " for-each-ref --format='%(refname)' refs/heads");
+  };
+  r.git("push -q origin main:refs/heads/topic");
+  again->snapshot();
+  EXPECT_EQ(mirror_branches(), "refs/heads/main\nrefs/heads/topic");
+  r.git("push -q origin --delete topic");
+  again->snapshot();
+  EXPECT_EQ(mirror_branches(), "refs/heads/main");
+  EXPECT_EQ(sh("git --git-dir=" + quote(r.cache().string()) + " config remote.origin.url"), r.origin().string());
+
+  // A changed URL for the same mirror is followed (and recorded).
+  auto moved = r.source("file://" + r.origin().string());
+  EXPECT_EQ(moved->snapshot().revision, c2);
+  EXPECT_EQ(sh("git --git-dir=" + quote(r.cache().string()) + " config remote.origin.url"),
+            "file://" + r.origin().string());
 }
 
 TEST(GitSource, UnknownOldRevisionGivesNullopt) {
