@@ -10,7 +10,7 @@ want_test_tools=0
 apt_packages=(build-essential cmake ninja-build pkg-config git curl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libssl-dev libspdlog-dev libfmt-dev
   libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libsqlite3-dev libgit2-dev libpoppler-cpp-dev libxml2-dev)
+  libsqlite3-dev libgit2-dev libpoppler-cpp-dev libxml2-dev libcurl4-openssl-dev)
 [ "$want_test_tools" = 1 ] && apt_packages+=(nodejs npm wrk)
 
 missing=()

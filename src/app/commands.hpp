@@ -19,6 +19,7 @@ struct ServeFlags {
   std::vector<std::string> enable_packs;
   std::vector<std::string> api_keys;
   std::string log_level;
+  std::string data_dir;
   int threads = 0;
   int workers = 0;
   bool allow_unauthenticated_remote = false;
@@ -41,5 +42,16 @@ struct CallFlags {
   std::vector<std::string> enable_packs; // for the spawned stdio server
 };
 int run_call(const CallFlags& flags, const std::string& self_path);
+
+struct KbFlags {
+  ServeFlags serve;            // --config, --data-dir, ...
+  std::string command;         // sync | search | list | stats
+  std::vector<std::string> sources;
+  std::string query;
+  std::string mode;
+  int limit = 0;
+  bool json = false;
+};
+int run_kb(const KbFlags& flags);
 
 }  // namespace mcpd::app

@@ -15,6 +15,7 @@ void add_serve_flags(CLI::App& command, ServeFlags& f) {
   command.add_option("--api-key", f.api_keys, "Accept this API key (repeatable; env API_TOKEN)");
   command.add_option("--log-level", f.log_level, "debug, info, warning or error (env MCP_LOG_LEVEL)");
   command.add_option("--threads", f.threads, "I/O threads (default 1)");
+  command.add_option("--data-dir", f.data_dir, "Where packs keep their files (env MCP_DATA_DIR; default ~/.local/share/mcpd)");
   command.add_option("--workers", f.workers, "Worker threads for blocking tools (default 4)");
   command.add_flag("--allow-unauthenticated-remote", f.allow_unauthenticated_remote,
                    "Allow listening beyond loopback without an API key (not recommended)");
@@ -41,11 +42,15 @@ std::optional<infra::Config> load_config(const ServeFlags& f) {
   listen_flag(f.http, config.http, "server.http");
   listen_flag(f.status, config.status, "server.status");
   if (!f.enable_packs.empty()) {
+    // Flags add to packs named by the file or environment; they replace the built-in default.
+    if (!config.origin.count("packs.enabled")) config.enabled_packs.clear();
     for (const auto& p : f.enable_packs)
       if (std::find(config.enabled_packs.begin(), config.enabled_packs.end(), p) == config.enabled_packs.end())
         config.enabled_packs.push_back(p);
     flag("packs.enabled");
   }
+  if (!f.data_dir.empty()) { config.data_dir = f.data_dir; flag("server.data_dir"); }
+  if (config.data_dir.empty()) config.data_dir = infra::default_data_dir(infra::real_getenv);
   if (!f.api_keys.empty()) { config.api_keys = f.api_keys; flag("security.api_keys"); }
   if (!f.log_level.empty()) { config.log_level = f.log_level; flag("server.log_level"); }
   if (f.threads > 0) { config.threads = f.threads; flag("server.threads"); }

@@ -31,6 +31,23 @@ int main(int argc, char** argv) {
   call->add_option("--api-key", call_flags.api_key, "API key (default: $MCP_API_KEY or $API_TOKEN)");
   call->add_option("--enable-pack", call_flags.enable_packs, "Packs to enable in the spawned stdio server");
 
+  mcpd::app::KbFlags kb_flags;
+  auto* kb = app.add_subcommand("kb", "The knowledge index: sync, search, list, stats");
+  kb->require_subcommand(1);
+  auto* kb_sync = kb->add_subcommand("sync", "Sync the sources now (a progress bar on a terminal)");
+  kb_sync->add_option("--source", kb_flags.sources, "Only this source (repeatable)");
+  auto* kb_search = kb->add_subcommand("search", "Search the index");
+  kb_search->add_option("query", kb_flags.query, "What to look for")->required();
+  kb_search->add_option("--mode", kb_flags.mode, "lexical, semantic or hybrid");
+  kb_search->add_option("--limit", kb_flags.limit, "Number of hits");
+  kb_search->add_option("--source", kb_flags.sources, "Only this source");
+  kb_search->add_flag("--json", kb_flags.json, "Print the structured answer");
+  auto* kb_list = kb->add_subcommand("list", "List indexed documents");
+  kb_list->add_option("--limit", kb_flags.limit, "Number of documents");
+  kb_list->add_option("--source", kb_flags.sources, "Only this source");
+  auto* kb_stats = kb->add_subcommand("stats", "Sources, counts, jobs and skipped files");
+  for (auto* sub : {kb_sync, kb_search, kb_list, kb_stats}) mcpd::app::add_serve_flags(*sub, kb_flags.serve);
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -42,6 +59,11 @@ int main(int argc, char** argv) {
     if (serve->parsed() || app.get_subcommands().empty()) return mcpd::app::run_serve(serve_flags);
     if (check->parsed()) return mcpd::app::run_config_check(config_flags);
     if (call->parsed()) return mcpd::app::run_call(call_flags, argv[0]);
+    if (kb->parsed()) {
+      for (auto* sub : {kb_sync, kb_search, kb_list, kb_stats})
+        if (sub->parsed()) kb_flags.command = sub->get_name();
+      return mcpd::app::run_kb(kb_flags);
+    }
     std::cout << "mcpd " << mcpd::app::kVersion << "\n";
     return 0;
   } catch (const std::exception& e) {

@@ -80,7 +80,7 @@ int run_serve(const ServeFlags& flags) {
     }
     static const json::object kNoSettings;
     auto it = config.pack_settings.find(name);
-    core::PackContext ctx{registry, sessions, it == config.pack_settings.end() ? kNoSettings : it->second};
+    core::PackContext ctx{registry, sessions, it == config.pack_settings.end() ? kNoSettings : it->second, config.data_dir};
     try {
       pack->register_into(ctx);
     } catch (const std::exception& e) {

@@ -14,6 +14,7 @@ struct PackContext {
   Registry& registry;
   SessionManager& sessions;      // for resource-updated and list-changed notifications
   const json::object& settings;  // the pack's own section of the configuration
+  std::string data_dir;          // where packs keep their files (server.data_dir)
 };
 
 class Pack {

@@ -170,13 +170,14 @@ std::vector<ConfigError> apply_toml_text(Config& config, std::string_view text, 
     r.unknown_keys(*server, "server",
                    {"http", "status", "stdio", "threads", "workers", "log_level", "max_body_bytes", "max_sessions",
                     "session_idle_seconds", "header_timeout_seconds", "idle_timeout_seconds", "replay_events",
-                    "drain_seconds"});
+                    "drain_seconds", "data_dir"});
     r.listen(*server, "http", config.http);
     r.listen(*server, "status", config.status);
     if (auto v = r.get<bool>(*server, "server", "stdio", "true or false")) config.stdio = *v;
     r.positive(*server, "threads", config.threads);
     r.positive(*server, "workers", config.workers);
     if (auto v = r.get<std::string>(*server, "server", "log_level", "a string")) config.log_level = *v;
+    if (auto v = r.get<std::string>(*server, "server", "data_dir", "a string")) config.data_dir = *v;
     r.positive(*server, "max_body_bytes", config.max_body_bytes);
     r.positive(*server, "max_sessions", config.max_sessions);
     r.positive(*server, "session_idle_seconds", config.session_idle_seconds);
@@ -244,6 +245,10 @@ std::vector<ConfigError> apply_environment(Config& config,
     } else {
       errors.push_back({"MCP_STATUS_PORT", problem});
     }
+  }
+  if (auto v = getenv("MCP_DATA_DIR")) {
+    config.data_dir = *v;
+    config.origin["server.data_dir"] = "env";
   }
   if (auto v = getenv("MCP_LOG_LEVEL")) {
     config.log_level = *v;
@@ -314,6 +319,7 @@ json::object describe(const Config& config) {
   server["idle_timeout_seconds"] = item(config.idle_timeout_seconds, "server.idle_timeout_seconds");
   server["replay_events"] = item(config.replay_events, "server.replay_events");
   server["drain_seconds"] = item(config.drain_seconds, "server.drain_seconds");
+  server["data_dir"] = item(json::string(config.data_dir), "server.data_dir");
   json::array keys;
   for (auto& k : config.api_keys) keys.push_back(json::string(mask_secret(k)));
   json::object security;
@@ -330,6 +336,12 @@ json::object describe(const Config& config) {
     packs[name] = masked;
   }
   return json::object{{"server", std::move(server)}, {"security", std::move(security)}, {"packs", std::move(packs)}};
+}
+
+std::string default_data_dir(const std::function<std::optional<std::string>(const char*)>& getenv) {
+  if (auto xdg = getenv("XDG_DATA_HOME")) return *xdg + "/mcpd";
+  if (auto home = getenv("HOME")) return *home + "/.local/share/mcpd";
+  return "data";
 }
 
 std::optional<std::string> real_getenv(const char* name) {

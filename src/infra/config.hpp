@@ -36,13 +36,14 @@ struct Config {
   int idle_timeout_seconds = 300;
   std::size_t replay_events = 512;       // SSE events kept per session for Last-Event-ID resumption
   int drain_seconds = 10;                // SIGTERM grace period for in-flight requests
+  std::string data_dir;                  // packs' files (indexes, mirrors); see default_data_dir()
   // [security]
   std::vector<std::string> api_keys;
   std::vector<std::string> allowed_origins;
   std::vector<std::string> allowed_hosts;
   bool allow_unauthenticated_remote = false;
   // [packs]
-  std::vector<std::string> enabled_packs;
+  std::vector<std::string> enabled_packs = {"knowledge"};  // the default when nothing sets packs.enabled
   std::map<std::string, boost::json::object> pack_settings;
 
   // Where each setting came from ("default", "file", "env", "flag"), for `mcpd config check`.
@@ -67,5 +68,8 @@ std::vector<ConfigError> validate(const Config& config);
 boost::json::object describe(const Config& config);
 
 std::optional<std::string> real_getenv(const char* name);
+
+// $XDG_DATA_HOME/mcpd, else $HOME/.local/share/mcpd, else ./data.
+std::string default_data_dir(const std::function<std::optional<std::string>(const char*)>& getenv);
 
 }  // namespace mcpd::infra

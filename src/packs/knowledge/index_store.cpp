@@ -39,6 +39,9 @@ END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
   INSERT INTO chunks_fts(chunks_fts, rowid, title, heading, text) VALUES ('delete', old.id, old.title, old.heading, old.text);
 END;
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS embeddings(hash TEXT PRIMARY KEY, vector BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_by_hash ON chunks(hash);
 CREATE TABLE IF NOT EXISTS skipped(
   source TEXT NOT NULL, path TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY(source, path));
 )SQL");
@@ -73,6 +76,7 @@ void IndexStore::put_document(const std::string& source, const DocumentInput& do
   }
   db_.prepare("DELETE FROM skipped WHERE source = ?1 AND path = ?2").bind(1, source).bind(2, doc.path).run();
   txn.commit();
+  generation_.fetch_add(1);
 }
 
 void IndexStore::delete_document(const std::string& source, const std::string& path) {
@@ -88,6 +92,7 @@ void IndexStore::delete_document(const std::string& source, const std::string& p
   }
   db_.prepare("DELETE FROM skipped WHERE source = ?1 AND path = ?2").bind(1, source).bind(2, path).run();
   txn.commit();
+  generation_.fetch_add(1);
 }
 
 std::map<std::string, std::string> IndexStore::versions(const std::string& source) {
@@ -228,6 +233,91 @@ std::optional<std::string> IndexStore::text(std::int64_t document_id) {
   q.bind(1, document_id);
   if (!q.step()) return std::nullopt;
   return q.text(0);
+}
+
+std::optional<std::pair<std::string, std::size_t>> IndexStore::embedding_model() {
+  std::lock_guard lock(mutex_);
+  auto q = db_.prepare("SELECT (SELECT value FROM meta WHERE key = 'embedding_model'), (SELECT value FROM meta WHERE key = 'embedding_dimension')");
+  if (!q.step() || q.is_null(0)) return std::nullopt;
+  return std::make_pair(q.text(0), static_cast<std::size_t>(std::stoull(q.is_null(1) ? "0" : q.text(1))));
+}
+
+void IndexStore::set_embedding_model(const std::string& model, std::size_t dimension) {
+  std::lock_guard lock(mutex_);
+  SqliteTransaction txn(db_);
+  auto put = db_.prepare("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  put.bind(1, "embedding_model").bind(2, model).run();
+  put.bind(1, "embedding_dimension").bind(2, std::to_string(dimension)).run();
+  txn.commit();
+}
+
+void IndexStore::clear_embeddings() {
+  std::lock_guard lock(mutex_);
+  SqliteTransaction txn(db_);
+  db_.exec("DELETE FROM embeddings; DELETE FROM meta WHERE key IN ('embedding_model', 'embedding_dimension')");
+  txn.commit();
+  generation_.fetch_add(1);
+}
+
+std::vector<std::pair<std::string, std::string>> IndexStore::chunks_without_embedding(std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, std::string>> out;
+  auto q = db_.prepare(
+      "SELECT c.hash, min(c.title || char(10) || c.heading || char(10) || c.text) FROM chunks c "
+      "WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.hash = c.hash) GROUP BY c.hash LIMIT ?1");
+  q.bind(1, static_cast<std::int64_t>(limit));
+  while (q.step()) out.emplace_back(q.text(0), q.text(1));
+  return out;
+}
+
+void IndexStore::put_embeddings(const std::vector<std::pair<std::string, std::vector<float>>>& vectors) {
+  std::lock_guard lock(mutex_);
+  SqliteTransaction txn(db_);
+  auto put = db_.prepare("INSERT OR REPLACE INTO embeddings(hash, vector) VALUES (?1, ?2)");
+  for (const auto& [hash, v] : vectors) {
+    put.bind(1, hash).bind_blob(2, v.data(), v.size() * sizeof(float));
+    put.run();
+  }
+  txn.commit();
+  generation_.fetch_add(1);
+}
+
+void IndexStore::for_each_vector(const std::function<void(std::int64_t, const float*, std::size_t)>& fn) {
+  std::lock_guard lock(mutex_);
+  auto q = db_.prepare("SELECT c.id, e.vector FROM chunks c JOIN embeddings e ON e.hash = c.hash");
+  while (q.step()) {
+    auto blob = q.blob(1);
+    fn(q.int64(0), reinterpret_cast<const float*>(blob.data()), blob.size() / sizeof(float));
+  }
+}
+
+std::vector<Hit> IndexStore::hits_for_chunks(const std::vector<std::int64_t>& chunk_ids, const Filters& filters) {
+  std::lock_guard lock(mutex_);
+  std::vector<Hit> out;
+  auto q = db_.prepare(std::string(
+      "SELECT c.id, d.id, d.source, d.path, d.title, c.heading, c.line_start, c.line_end, substr(c.text, 1, 300), "
+      "d.indexed_at, d.revision FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?5 AND ") + kFilterSql);
+  for (auto id : chunk_ids) {
+    bind_filters(q, filters);
+    q.bind(5, id);
+    if (q.step()) {
+      Hit h;
+      h.chunk_id = q.int64(0);
+      h.document_id = q.int64(1);
+      h.source = q.text(2);
+      h.path = q.text(3);
+      h.title = q.text(4);
+      h.heading = q.text(5);
+      h.line_start = static_cast<int>(q.int64(6));
+      h.line_end = static_cast<int>(q.int64(7));
+      h.snippet = q.text(8);
+      h.indexed_at = q.text(9);
+      h.revision = q.text(10);
+      out.push_back(std::move(h));
+    }
+    q.reset();
+  }
+  return out;
 }
 
 std::string IndexStore::fts_query(std::string_view user_text) {

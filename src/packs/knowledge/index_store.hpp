@@ -2,6 +2,8 @@
 // files and per-source sync state. Each document is replaced in one transaction, so a crash
 // mid-sync leaves every document either fully old or fully new.
 #pragma once
+#include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -82,9 +84,25 @@ class IndexStore {
   // Builds a safe FTS5 query from user text: each word quoted, words OR-ed. Empty if no words.
   static std::string fts_query(std::string_view user_text);
 
+  // --- embeddings (keyed by chunk hash, so unchanged chunks keep theirs across resyncs) ---
+  // The "provider:model" and dimension the stored vectors come from; nullopt when none recorded.
+  std::optional<std::pair<std::string, std::size_t>> embedding_model();
+  void set_embedding_model(const std::string& model, std::size_t dimension);
+  void clear_embeddings();
+  // Chunks whose hash has no vector yet: (hash, text to embed).
+  std::vector<std::pair<std::string, std::string>> chunks_without_embedding(std::size_t limit);
+  void put_embeddings(const std::vector<std::pair<std::string, std::vector<float>>>& vectors);
+  // Calls `fn(chunk_id, vector)` for every chunk that has a vector.
+  void for_each_vector(const std::function<void(std::int64_t, const float*, std::size_t)>& fn);
+  // Metadata of the given chunks (as search hits, snippet = start of the chunk), filtered.
+  std::vector<Hit> hits_for_chunks(const std::vector<std::int64_t>& chunk_ids, const Filters& filters);
+  // Changes whenever documents or vectors change (the in-memory vector index rebuilds on it).
+  std::uint64_t generation() const { return generation_.load(); }
+
  private:
   std::mutex mutex_;
   infra::SqliteDatabase db_;
+  std::atomic<std::uint64_t> generation_{1};
 };
 
 std::string now_iso8601();

@@ -69,6 +69,7 @@ json::object job_json(const JobStatus& job) {
                                    {"deleted", r.counts.deleted},
                                    {"unchanged", r.counts.unchanged},
                                    {"skipped", r.counts.skipped},
+                                   {"embedded", r.counts.embedded},
                                    {"seconds", r.seconds},
                                    {"error", r.error}});
   json::object o{{"job_id", job.id},           {"state", job.state},     {"trigger", job.trigger},
@@ -101,7 +102,7 @@ class KnowledgePack : public core::Pack {
   std::string name() const override { return "knowledge"; }
 
   void register_into(core::PackContext& ctx) override {
-    configure(ctx.settings);
+    configure(ctx.settings, ctx.data_dir.empty() ? std::string("data") : ctx.data_dir);
     register_tools(ctx.registry);
     register_routes(ctx.registry);
     ctx.registry.add_health_check("knowledge", [this] { return health(); });
@@ -113,8 +114,8 @@ class KnowledgePack : public core::Pack {
   }
 
  private:
-  void configure(const json::object& settings) {
-    std::string index = str(settings, "index", "data/knowledge.db");
+  void configure(const json::object& settings, const std::string& data_dir) {
+    std::string index = str(settings, "index", (fs::path(data_dir) / "knowledge.db").string());
     fs::path index_path(index);
     if (index_path.has_parent_path()) fs::create_directories(index_path.parent_path());
     cache_dir_ = str(settings, "cache_dir", (index_path.has_parent_path() ? index_path.parent_path() / "git" : fs::path("git")).string());
@@ -142,8 +143,12 @@ class KnowledgePack : public core::Pack {
         configs.push_back(SourceConfig{name, "git", "", url, "", default_schedule, {}, {}});
       }
     }
+    // Zero configuration: the project's own documentation, so that the first search finds something.
+    if (configs.empty() && fs::is_directory(MCPD_DOCS_DIR))
+      configs.push_back(SourceConfig{"docs", "directory", MCPD_DOCS_DIR, "", "", default_schedule, {}, {}});
     store_ = std::make_unique<IndexStore>(index);
-    engine_ = std::make_unique<SyncEngine>(*store_, ExtractOptions{}, ChunkOptions{});
+    configure_embeddings(settings);
+    engine_ = std::make_unique<SyncEngine>(*store_, ExtractOptions{}, ChunkOptions{}, embedder_.get());
     for (const auto& c : configs) {
       if (sources_.count(c.name)) throw std::invalid_argument("sources: the name '" + c.name + "' is used twice");
       if (c.type == "directory") {
@@ -174,7 +179,43 @@ class KnowledgePack : public core::Pack {
       schedules.emplace(c.name, *schedule);
     }
     scheduler_ = std::make_unique<SyncScheduler>(*jobs_, std::move(schedules), RetryPolicy{});
-    searcher_ = std::make_unique<Searcher>(*store_);
+    HybridWeights weights;
+    if (auto search = settings.if_contains("search"); search && search->is_object()) {
+      const auto& o = search->get_object();
+      if (auto v = o.if_contains("lexical_weight"); v && v->is_number()) weights.lexical = v->to_number<double>();
+      if (auto v = o.if_contains("semantic_weight"); v && v->is_number()) weights.semantic = v->to_number<double>();
+      if (weights.lexical < 0 || weights.semantic < 0 || weights.lexical + weights.semantic <= 0)
+        throw std::invalid_argument("search: the weights must be >= 0 and not both 0");
+    }
+    searcher_ = std::make_unique<Searcher>(*store_, embedder_.get(), weights);
+  }
+
+  // [packs.knowledge.embeddings] (or EMBED_PROVIDER / EMBED_MODEL / EMBED_BASE_URL / OPENAI_API_KEY).
+  void configure_embeddings(const json::object& settings) {
+    json::object e;
+    if (auto v = settings.if_contains("embeddings"); v && v->is_object()) e = v->get_object();
+    std::string provider = str(e, "provider", env("EMBED_PROVIDER").value_or("none"));
+    if (provider == "none") return;
+    if (provider != "openai")
+      throw std::invalid_argument("embeddings.provider: must be 'none' or 'openai' (any OpenAI-compatible endpoint), got '" + provider + "'");
+    OpenAiEmbedderOptions o;
+    o.base_url = str(e, "base_url", env("EMBED_BASE_URL").value_or(o.base_url));
+    o.model = str(e, "model", env("EMBED_MODEL").value_or(o.model));
+    o.api_key = env(str(e, "api_key_env", "OPENAI_API_KEY").c_str()).value_or("");
+    if (auto v = e.if_contains("dimension"); v && v->is_int64() && v->get_int64() > 0) o.dimension = static_cast<std::size_t>(v->get_int64());
+    if (auto v = e.if_contains("batch_size"); v && v->is_int64() && v->get_int64() > 0) o.batch_size = static_cast<std::size_t>(v->get_int64());
+    bool reembed = false;
+    if (auto v = e.if_contains("reembed"); v && v->is_bool()) reembed = v->get_bool();
+    std::string wanted = "openai:" + o.model;
+    if (auto recorded = store_->embedding_model()) {
+      bool mismatch = recorded->first != wanted || (o.dimension && recorded->second != o.dimension);
+      if (mismatch && !reembed)
+        throw std::invalid_argument("embeddings: the index holds vectors of " + recorded->first + " (" +
+                                    std::to_string(recorded->second) + " dimensions) but the configuration asks for " + wanted +
+                                    "; set embeddings.reembed = true to discard them and embed again");
+      if (mismatch) store_->clear_embeddings();
+    }
+    embedder_ = make_openai_embedder(o);
   }
 
   core::HealthStatus health() {
@@ -478,6 +519,7 @@ class KnowledgePack : public core::Pack {
   }
 
   std::unique_ptr<IndexStore> store_;
+  std::unique_ptr<Embedder> embedder_;
   std::unique_ptr<SyncEngine> engine_;
   std::map<std::string, std::unique_ptr<Source>> sources_;
   std::map<std::string, std::string> git_urls_;

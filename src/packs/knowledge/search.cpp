@@ -118,27 +118,74 @@ SearchOutcome Searcher::search(const json::object& args) {
       !integer_arg(args, {"max_per_document"}, 1, 20, per_doc, error) ||
       !integer_arg(args, {"max_chars"}, 500, 200000, max_chars, error))
     return error;
+  double threshold = 0;
+  bool threshold_given = false;
   if (auto t = args.if_contains("similarity_threshold"); t && !t->is_null()) {
     if (!t->is_number() || t->to_number<double>() < 0 || t->to_number<double>() > 1)
       return std::string("'similarity_threshold' must be a number between 0 and 1");
+    threshold = t->to_number<double>();
+    threshold_given = true;
   }
-  std::string mode = "lexical";
+  std::string mode;
   if (!string_arg(args, "mode", mode, error)) return error;
-  if (mode.empty()) mode = "lexical";
-  if (mode == "semantic" || mode == "hybrid")
-    return "mode '" + mode + "' needs an embedding provider, and this index has none: use mode 'lexical'";
-  if (mode != "lexical") return "'mode' must be lexical, semantic or hybrid, got '" + mode + "'";
+  if (mode.empty()) mode = embedder_ ? "hybrid" : "lexical";
+  if (mode != "lexical" && mode != "semantic" && mode != "hybrid")
+    return "'mode' must be lexical, semantic or hybrid, got '" + mode + "'";
+  if (mode != "lexical" && !embedder_)
+    return "mode '" + mode + "' needs an embedding provider, and this index has none: use mode 'lexical' "
+           "(or configure packs.knowledge.embeddings)";
   Filters filters;
   if (!filters_arg(args, filters, error)) return error;
 
   std::string fts = IndexStore::fts_query(query);
-  if (fts.empty()) return std::string("'query' has no searchable words");
+  if (fts.empty() && mode == "lexical") return std::string("'query' has no searchable words");
   // Fetch enough rows to fill the page after capping hits per document.
   std::size_t wanted = static_cast<std::size_t>(offset + limit);
-  auto rows = store_.search(fts, filters, wanted * 4 + 8, 0);
+  std::size_t pool = wanted * 4 + 8;
+  std::vector<Hit> lexical, semantic;
+  if (mode != "semantic" && !fts.empty()) lexical = store_.search(fts, filters, pool, 0);
+  if (mode != "lexical") {
+    std::vector<float> vector;
+    try {
+      vector = embedder_->embed({query}).at(0);
+    } catch (const std::exception& e) {
+      return "the " + mode + " search could not embed the query (" + std::string(e.what()) +
+             "); retry, or use mode 'lexical'";
+    }
+    std::vector<std::int64_t> ids;
+    std::map<std::int64_t, float> similarity;
+    for (const auto& [id, sim] : vectors_.search(vector, pool * 2))
+      if (sim >= threshold) {
+        ids.push_back(id);
+        similarity[id] = sim;
+      }
+    semantic = store_.hits_for_chunks(ids, filters);
+    for (auto& h : semantic) h.score = similarity[h.chunk_id];
+  }
+  std::vector<Hit> ranked;
+  if (mode == "lexical") ranked = std::move(lexical);
+  else if (mode == "semantic") ranked = std::move(semantic);
+  else {
+    // Reciprocal-rank fusion; a passage found lexically keeps its marked snippet.
+    std::map<std::int64_t, std::pair<Hit, double>> fused;
+    for (std::size_t i = 0; i < lexical.size(); ++i) {
+      auto& slot = fused[lexical[i].chunk_id];
+      slot.first = lexical[i];
+      slot.second += weights_.lexical / (weights_.k + static_cast<double>(i + 1));
+    }
+    for (std::size_t i = 0; i < semantic.size(); ++i) {
+      auto [it, inserted] = fused.try_emplace(semantic[i].chunk_id, semantic[i], 0.0);
+      it->second.second += weights_.semantic / (weights_.k + static_cast<double>(i + 1));
+    }
+    for (auto& [id, entry] : fused) {
+      entry.first.score = entry.second;
+      ranked.push_back(std::move(entry.first));
+    }
+    std::stable_sort(ranked.begin(), ranked.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
+  }
   std::map<std::int64_t, int> per_document;
   std::vector<Hit> capped;
-  for (auto& h : rows)
+  for (auto& h : ranked)
     if (++per_document[h.document_id] <= per_doc) capped.push_back(std::move(h));
 
   json::array results;
@@ -172,7 +219,7 @@ SearchOutcome Searcher::search(const json::object& args) {
                       {"count", results.size()},
                       {"truncated", truncated},
                       {"results", std::move(results)}};
-  if (args.contains("similarity_threshold"))
+  if (threshold_given && mode == "lexical")
     answer["note"] = "similarity_threshold applies to semantic and hybrid modes; this search was lexical";
   if (!truncated && capped.size() > wanted) answer["next_cursor"] = core::encode_cursor(wanted);
   return answer;

@@ -6,16 +6,26 @@
 #include <string>
 #include <variant>
 
+#include "packs/knowledge/embedder.hpp"
 #include "packs/knowledge/index_store.hpp"
+#include "packs/knowledge/vector_index.hpp"
 
 namespace mcpd::packs::knowledge {
 
 // Either the answer or one sentence saying what was wrong with the arguments.
 using SearchOutcome = std::variant<boost::json::object, std::string>;
 
+struct HybridWeights {
+  double lexical = 1.0;   // reciprocal-rank-fusion weights
+  double semantic = 1.0;
+  double k = 60.0;        // the RRF constant
+};
+
 class Searcher {
  public:
-  explicit Searcher(IndexStore& store) : store_(store) {}
+  // `embedder` may be null: then only lexical search is available, and the answer says so.
+  Searcher(IndexStore& store, Embedder* embedder = nullptr, HybridWeights weights = {})
+      : store_(store), embedder_(embedder), weights_(weights), vectors_(store) {}
 
   SearchOutcome search(const boost::json::object& args);
   SearchOutcome list(const boost::json::object& args);
@@ -28,6 +38,9 @@ class Searcher {
 
  private:
   IndexStore& store_;
+  Embedder* embedder_;
+  HybridWeights weights_;
+  VectorIndex vectors_;
 };
 
 }  // namespace mcpd::packs::knowledge

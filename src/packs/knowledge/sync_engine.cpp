@@ -84,9 +84,56 @@ SyncResult SyncEngine::sync(Source& source, const std::function<void(std::size_t
     store_.record_skipped(source.name(), s.path, s.reason);
     ++result.counts.skipped;
   }
+  if (embedder_) {
+    std::string error;
+    result.counts.embedded = embed_missing(cancel, error);
+    if (!error.empty()) {
+      // The text is indexed (lexical search works); the missing vectors are retried next sync.
+      result.error = "embedding failed: " + error;
+      store_.record_failure(source.name(), result.error);
+      return finish();
+    }
+  }
   store_.record_success(source.name(), snapshot.revision);
   result.ok = true;
   return finish();
+}
+
+std::size_t SyncEngine::embed_missing(const std::atomic<bool>* cancel, std::string& error) {
+  std::size_t done = 0;
+  const std::string model = embedder_->provider() + ":" + embedder_->model();
+  for (;;) {
+    if (cancel && cancel->load()) {
+      error = "cancelled";
+      return done;
+    }
+    auto batch = store_.chunks_without_embedding(256);
+    if (batch.empty()) return done;
+    std::vector<std::string> texts;
+    texts.reserve(batch.size());
+    for (auto& [hash, text] : batch) texts.push_back(text);
+    std::vector<std::vector<float>> vectors;
+    try {
+      vectors = embedder_->embed(texts);
+    } catch (const std::exception& e) {
+      error = e.what();
+      return done;
+    }
+    std::size_t dimension = vectors.empty() ? 0 : vectors.front().size();
+    auto recorded = store_.embedding_model();
+    if (!recorded) {
+      store_.set_embedding_model(model, dimension);
+    } else if (recorded->first != model || recorded->second != dimension) {
+      error = "the index holds vectors of " + recorded->first + " (" + std::to_string(recorded->second) +
+              " dimensions) but " + model + " returned " + std::to_string(dimension) + "; set embeddings.reembed = true to start over";
+      return done;
+    }
+    std::vector<std::pair<std::string, std::vector<float>>> rows;
+    rows.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) rows.emplace_back(batch[i].first, std::move(vectors[i]));
+    store_.put_embeddings(rows);
+    done += rows.size();
+  }
 }
 
 }  // namespace mcpd::packs::knowledge

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "packs/knowledge/chunker.hpp"
+#include "packs/knowledge/embedder.hpp"
 #include "packs/knowledge/extract.hpp"
 #include "packs/knowledge/index_store.hpp"
 #include "packs/knowledge/source.hpp"
@@ -14,7 +15,7 @@
 namespace mcpd::packs::knowledge {
 
 struct SyncCounts {
-  std::size_t added = 0, updated = 0, deleted = 0, unchanged = 0, skipped = 0;
+  std::size_t added = 0, updated = 0, deleted = 0, unchanged = 0, skipped = 0, embedded = 0;
 };
 
 struct SyncResult {
@@ -29,17 +30,22 @@ struct SyncResult {
 
 class SyncEngine {
  public:
-  SyncEngine(IndexStore& store, ExtractOptions extract_options, ChunkOptions chunk_options)
-      : store_(store), extract_options_(extract_options), chunk_options_(chunk_options) {}
+  SyncEngine(IndexStore& store, ExtractOptions extract_options, ChunkOptions chunk_options, Embedder* embedder = nullptr)
+      : store_(store), extract_options_(extract_options), chunk_options_(chunk_options), embedder_(embedder) {}
 
   // `progress(done, total)` after each file; `cancel` is polled between files.
   SyncResult sync(Source& source, const std::function<void(std::size_t, std::size_t)>& progress = {},
                   const std::atomic<bool>* cancel = nullptr);
 
+  // Embeds every chunk that has no vector yet (all sources), in batches. Returns the number
+  // embedded; on failure sets `error` (what was embedded so far is kept).
+  std::size_t embed_missing(const std::atomic<bool>* cancel, std::string& error);
+
  private:
   IndexStore& store_;
   ExtractOptions extract_options_;
   ChunkOptions chunk_options_;
+  Embedder* embedder_;
 };
 
 }  // namespace mcpd::packs::knowledge

@@ -2,6 +2,7 @@
 // MCPD_BIN (the binary) and MCPD_TOOLS (tools/, holding the pinned npm packages) come from ctest.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
@@ -70,8 +71,10 @@ export async function startServer({ args = [], env = {}, http = '127.0.0.1:0', s
 export function cleanEnv() {
   const env = { ...process.env };
   for (const k of Object.keys(env)) {
-    if (/^(MCP_|API_TOKEN$)/.test(k)) delete env[k];
+    if (/^(MCP_|API_TOKEN$|GH_|EMBED_|OPENAI_API_KEY$)/.test(k)) delete env[k];
   }
+  // Packs keep their files in a per-test-process folder, never in the user's data directory.
+  env.MCP_DATA_DIR = path.join(os.tmpdir(), `mcpd-test-data-${process.pid}`);
   return env;
 }
 

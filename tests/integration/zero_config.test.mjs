@@ -1,0 +1,29 @@
+// Zero configuration: with no packs and no sources configured, mcpd serves the knowledge pack over
+// the project's own docs/ folder, so the first search finds something.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from './lib/mcpd.mjs';
+
+test('the first search works on a fresh start with no configuration', async () => {
+  const s = await startServer();  // no --enable-pack, no --config
+  try {
+    const call = async (tool, args) => (await (await fetch(s.base + '/call_tool', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tool, arguments: args }),
+    })).json());
+    const deadline = Date.now() + 20000;
+    let status;
+    do {
+      status = (await call('sync_status', {})).structuredContent;
+      if (status.jobs.length && status.jobs.every((j) => j.state !== 'running')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    } while (Date.now() < deadline);
+    assert.deepEqual(status.sources.map((x) => x.name), ['docs']);
+    assert.ok(status.sources[0].documents >= 1);
+    const hits = (await call('search_documents', { query: 'connect Claude Desktop' })).structuredContent;
+    assert.equal(hits.mode, 'lexical');
+    assert.equal(hits.results[0].path, 'USER_GUIDE.md');
+    assert.match(hits.results[0].heading, /Claude Desktop/);
+  } finally {
+    await s.stop();
+  }
+});
