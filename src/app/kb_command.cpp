@@ -84,6 +84,7 @@ int run_kb(const KbFlags& flags) {
     if (!flags.sources.empty()) args["source"] = flags.sources.front();
   } else {
     tool = "sync_status";
+    if (flags.command == "check") args["check"] = true;
   }
   const core::Tool* handler = registry.find_tool(tool);
   // A progress token makes sync_sources wait for its job (and report progress) before answering.
@@ -105,6 +106,7 @@ int run_kb(const KbFlags& flags) {
     for (const auto& r : result.structured.at("results").as_array())
       if (!r.at("ok").as_bool()) return 1;
   }
+  if (flags.command == "check" && result.structured.at("integrity") != "ok") return 1;
   return 0;
 }
 

@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
   kb_list->add_option("--limit", kb_flags.limit, "Number of documents");
   kb_list->add_option("--source", kb_flags.sources, "Only this source");
   auto* kb_stats = kb->add_subcommand("stats", "Sources, counts, jobs and skipped files");
-  for (auto* sub : {kb_sync, kb_search, kb_list, kb_stats}) mcpd::app::add_serve_flags(*sub, kb_flags.serve);
+  auto* kb_check = kb->add_subcommand("check", "Verify the index (SQLite and full-text integrity); exit 1 if damaged");
+  for (auto* sub : {kb_sync, kb_search, kb_list, kb_stats, kb_check}) mcpd::app::add_serve_flags(*sub, kb_flags.serve);
 
   app.add_subcommand("version", "Print the version");
 
@@ -60,7 +61,7 @@ int main(int argc, char** argv) {
     if (check->parsed()) return mcpd::app::run_config_check(config_flags);
     if (call->parsed()) return mcpd::app::run_call(call_flags, argv[0]);
     if (kb->parsed()) {
-      for (auto* sub : {kb_sync, kb_search, kb_list, kb_stats})
+      for (auto* sub : {kb_sync, kb_search, kb_list, kb_stats, kb_check})
         if (sub->parsed()) kb_flags.command = sub->get_name();
       return mcpd::app::run_kb(kb_flags);
     }

@@ -80,11 +80,13 @@ before(async () => {
   fs.writeFileSync(path.join(folder, 'latin1.txt'), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]));
   fs.writeFileSync(path.join(dir, 'outside.md'), '# Secret\n\nThe yeti lives outside the root.\n');
   fs.symlinkSync(path.join(dir, 'outside.md'), path.join(folder, 'escape.md'));
+  fs.writeFileSync(path.join(folder, 'huge.txt'), 'mammoth '.repeat(30000));
 
   const config = path.join(dir, 'mcpd.toml');
   fs.writeFileSync(config, `
 [packs.knowledge]
 index = "${path.join(dir, 'index', 'kb.db')}"
+max_file_bytes = 100000
 [[packs.knowledge.sources]]
 name = "repo"
 type = "git"
@@ -114,6 +116,8 @@ test('the start-up sync indexes the repository and the folder, and records what 
   assert.match(reasons['folder:image.bin.txt'], /binary/);
   assert.match(reasons['folder:latin1.txt'], /UTF-8/);
   assert.match(reasons['folder:escape.md'], /outside the source root/);
+  assert.match(reasons['folder:huge.txt'], /larger than 100000 bytes/);
+  assert.equal((await search({ query: 'mammoth' })).body.results.length, 0);
   const yeti = await search({ query: 'yeti' });
   assert.equal(yeti.body.results.length, 0, 'nothing from outside the root is indexed');
 });

@@ -320,6 +320,22 @@ std::vector<Hit> IndexStore::hits_for_chunks(const std::vector<std::int64_t>& ch
   return out;
 }
 
+std::string IndexStore::check_integrity() {
+  std::lock_guard lock(mutex_);
+  std::string problems;
+  auto q = db_.prepare("PRAGMA quick_check");
+  while (q.step())
+    if (q.text(0) != "ok") problems += q.text(0) + "; ";
+  try {
+    db_.exec("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)");
+  } catch (const infra::SqliteError& e) {
+    problems += std::string("full-text index: ") + e.what() + "; ";
+  }
+  auto orphans = db_.prepare("SELECT count(*) FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id)");
+  if (orphans.step() && orphans.int64(0) > 0) problems += std::to_string(orphans.int64(0)) + " chunks without a document; ";
+  return problems;
+}
+
 std::string IndexStore::fts_query(std::string_view user_text) {
   std::string out, word;
   auto flush = [&] {

@@ -96,6 +96,8 @@ class IndexStore {
   void for_each_vector(const std::function<void(std::int64_t, const float*, std::size_t)>& fn);
   // Metadata of the given chunks (as search hits, snippet = start of the chunk), filtered.
   std::vector<Hit> hits_for_chunks(const std::vector<std::int64_t>& chunk_ids, const Filters& filters);
+  // SQLite's quick_check plus the FTS5 index check; empty when consistent, else what is wrong.
+  std::string check_integrity();
   // Changes whenever documents or vectors change (the in-memory vector index rebuilds on it).
   std::uint64_t generation() const { return generation_.load(); }
 

@@ -148,7 +148,12 @@ class KnowledgePack : public core::Pack {
       configs.push_back(SourceConfig{"docs", "directory", MCPD_DOCS_DIR, "", "", default_schedule, {}, {}});
     store_ = std::make_unique<IndexStore>(index);
     configure_embeddings(settings);
-    engine_ = std::make_unique<SyncEngine>(*store_, ExtractOptions{}, ChunkOptions{}, embedder_.get());
+    ExtractOptions extract_options;
+    if (auto v = settings.if_contains("max_file_bytes"); v && v->is_int64()) {
+      if (v->get_int64() <= 0) throw std::invalid_argument("max_file_bytes: must be greater than 0");
+      extract_options.max_bytes = static_cast<std::size_t>(v->get_int64());
+    }
+    engine_ = std::make_unique<SyncEngine>(*store_, extract_options, ChunkOptions{}, embedder_.get());
     for (const auto& c : configs) {
       if (sources_.count(c.name)) throw std::invalid_argument("sources: the name '" + c.name + "' is used twice");
       if (c.type == "directory") {
@@ -367,11 +372,16 @@ class KnowledgePack : public core::Pack {
     status.title = "Sync status";
     status.description = "Sources with document counts, last success and failure, recent jobs, and skipped files "
                          "with the reason.";
-    status.input_schema = json::object{{"type", "object"}, {"properties", json::object{}}};
+    status.input_schema = json::parse(R"J({"type":"object","properties":{
+      "check":{"type":"boolean","description":"Also verify the index's integrity (slower on large indexes)"}}})J");
     status.annotations = read_only;
     status.execution = core::Execution::Pool;
-    status.handler = [this](CallContext&, const json::object&) -> ToolOutcome {
+    status.handler = [this](CallContext&, const json::object& args) -> ToolOutcome {
       auto body = status_json();
+      if (auto c = args.if_contains("check"); c && c->is_bool() && c->get_bool()) {
+        std::string problems = store_->check_integrity();
+        body["integrity"] = problems.empty() ? "ok" : problems;
+      }
       std::string text = json::serialize(body);
       return json_result(std::move(body), std::move(text));
     };
