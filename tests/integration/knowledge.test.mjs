@@ -177,6 +177,18 @@ test('search through the official TypeScript SDK client', async () => {
     const result = await client.callTool({ name: 'search_documents', arguments: { query: 'wombat' } });
     assert.equal(result.structuredContent.results[0].path, 'docs/guide.md');
     assert.match(result.content[0].text, /docs\/guide\.md/);
+    // sync_sources with a progress token waits for its job and reports progress on the way.
+    const progress = [];
+    const synced = await client.callTool({ name: 'sync_sources', arguments: { sources: ['folder'] } }, undefined,
+      { onprogress: (p) => progress.push(p) });
+    assert.equal(synced.structuredContent.state, 'succeeded');
+    assert.equal(synced.structuredContent.results[0].unchanged, 1);
+    assert.ok(progress.length >= 1 && progress.every((p) => p.total >= 1), JSON.stringify(progress));
+    // Without one it returns the job id at once.
+    const started = await client.callTool({ name: 'sync_sources', arguments: {} });
+    assert.match(started.structuredContent.job_id, /^sync-\d+$/);
+    assert.equal(started.structuredContent.state, 'running');
+    await waitForJobs();
     const id = result.structuredContent.results[0].document_id;
     const resource = await client.readResource({ uri: `kb://document/${id}` });
     assert.match(resource.contents[0].text, /wombat guide/);

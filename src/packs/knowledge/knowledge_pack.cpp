@@ -361,6 +361,9 @@ class KnowledgePack : public core::Pack {
       auto job = jobs_->wait(id, std::chrono::minutes(30), [&](const JobStatus& j) {
         if (j.total > 0) ctx.progress(static_cast<double>(j.done), static_cast<double>(j.total), "indexing " + j.id);
       });
+      // A final notification, so a fast job still reports its completion.
+      double total = job.total > 0 ? static_cast<double>(job.total) : 1.0;
+      ctx.progress(job.total > 0 ? static_cast<double>(job.done) : 1.0, total, job.id + " " + job.state);
       auto body = job_json(job);
       std::string text = json::serialize(body);
       return json_result(std::move(body), std::move(text));
