@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, requireTool } from './lib/mcpd.mjs';
+import { startServer, requireTool, tapTransport } from './lib/mcpd.mjs';
 
 const { Client } = requireTool('@modelcontextprotocol/sdk/client/index.js');
 const { StreamableHTTPClientTransport } = requireTool('@modelcontextprotocol/sdk/client/streamableHttp.js');
@@ -168,7 +168,11 @@ test('list_documents and get_document', async () => {
 
 test('search through the official TypeScript SDK client', async () => {
   const client = new Client({ name: 'kb-test', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { 'x-api-key': key } } }));
+  const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { 'x-api-key': key } } });
+  await client.connect(transport);
+  // The SDK (1.32.2) may drop a progress notification that arrives together with the result
+  // (typescript-sdk#2580), so progress is checked on the wire.
+  const wire = tapTransport(transport);
   try {
     const tools = (await client.listTools()).tools;
     const searchTool = tools.find((t) => t.name === 'search_documents');
@@ -178,12 +182,16 @@ test('search through the official TypeScript SDK client', async () => {
     assert.equal(result.structuredContent.results[0].path, 'docs/guide.md');
     assert.match(result.content[0].text, /docs\/guide\.md/);
     // sync_sources with a progress token waits for its job and reports progress on the way.
-    const progress = [];
+    const before = wire.length;
     const synced = await client.callTool({ name: 'sync_sources', arguments: { sources: ['folder'] } }, undefined,
-      { onprogress: (p) => progress.push(p) });
+      { onprogress: () => {} });
     assert.equal(synced.structuredContent.state, 'succeeded');
     assert.equal(synced.structuredContent.results[0].unchanged, 1);
+    const seen = wire.slice(before);
+    const progress = seen.filter((m) => m.method === 'notifications/progress').map((m) => m.params);
+    const answerAt = seen.findIndex((m) => m.result?.structuredContent?.job_id);
     assert.ok(progress.length >= 1 && progress.every((p) => p.total >= 1), JSON.stringify(progress));
+    assert.ok(seen.findIndex((m) => m.method === 'notifications/progress') < answerAt, 'progress comes before the answer');
     // Without one it returns the job id at once.
     const started = await client.callTool({ name: 'sync_sources', arguments: {} });
     assert.match(started.structuredContent.job_id, /^sync-\d+$/);

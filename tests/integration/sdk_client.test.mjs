@@ -2,7 +2,7 @@
 // stdio, Streamable HTTP and the legacy HTTP+SSE transport, plus API-key auth over both HTTP transports.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { postMcp, requireTool, startServer, stdioCommand } from './lib/mcpd.mjs';
+import { postMcp, requireTool, startServer, stdioCommand, tapTransport } from './lib/mcpd.mjs';
 
 const { Client } = requireTool('@modelcontextprotocol/sdk/client/index.js');
 const { StdioClientTransport } = requireTool('@modelcontextprotocol/sdk/client/stdio.js');
@@ -28,20 +28,6 @@ function makeClient() {
     return { model: 'mcpd-test-model', role: 'assistant', stopReason: 'endTurn', content: { type: 'text', text: SAMPLING_REPLY } };
   });
   return { client, logMessages, samplingRequests, errors };
-}
-
-/**
- * Records every message the transport delivers to the SDK, in arrival order (call after connect():
- * it wraps the onmessage hook the SDK installed), so tests can check what mcpd put on the wire.
- */
-function tapTransport(transport) {
-  const wire = [];
-  const deliver = transport.onmessage;
-  transport.onmessage = (message, extra) => {
-    wire.push(message);
-    deliver?.(message, extra);
-  };
-  return wire;
 }
 
 /** Rejects after ms with a descriptive error, so no await in these tests can hang. */

@@ -109,3 +109,17 @@ export async function openSession(url, headers = {}) {
   await postMcp(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { 'mcp-session-id': sid, ...headers });
   return sid;
 }
+
+/**
+ * Records every message the transport delivers to the SDK, in arrival order (call after connect():
+ * it wraps the onmessage hook the SDK installed), so tests can check what mcpd put on the wire.
+ */
+export function tapTransport(transport) {
+  const wire = [];
+  const deliver = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    wire.push(message);
+    deliver?.(message, extra);
+  };
+  return wire;
+}
