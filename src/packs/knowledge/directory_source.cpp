@@ -159,20 +159,6 @@ const char* special_kind(mode_t mode) {
   return "unknown file type";
 }
 
-// A relative path as a caller may pass it to read(): '/'-separated, no "..", no leading '/'.
-bool valid_relative(const std::string& path) {
-  if (path.empty() || path.front() == '/' || path.find('\0') != std::string::npos) return false;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    std::string_view seg(path.data() + start, end - start);
-    if (seg.empty() || seg == "." || seg == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 struct Fd {
   int fd = -1;
   explicit Fd(int f) : fd(f) {}
@@ -205,7 +191,7 @@ class DirectorySource final : public Source {
   }
 
   std::optional<std::string> read(const std::string& path, std::string& error) override {
-    if (!valid_relative(path)) {
+    if (!is_valid_relative_path(path)) {
       error = "invalid path '" + path + "'";
       return std::nullopt;
     }

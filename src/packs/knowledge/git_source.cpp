@@ -95,19 +95,6 @@ std::string display_url(const std::string& url) {
   return url.substr(0, host_start) + "***@" + url.substr(at + 1);
 }
 
-bool valid_relative(const std::string& path) {
-  if (path.empty() || path.front() == '/' || path.find('\0') != std::string::npos) return false;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    std::string_view seg(path.data() + start, end - start);
-    if (seg.empty() || seg == "." || seg == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 // A local repository path rather than a URL ("/srv/repo", "./repo", "file:///srv/repo").
 bool looks_local(const std::string& url) {
   if (starts_with_ci(url, "file://")) return true;
@@ -160,7 +147,7 @@ class GitSource final : public Source {
       error = "no snapshot of git source '" + options_.name + "' has been taken yet";
       return std::nullopt;
     }
-    if (!valid_relative(path)) {
+    if (!is_valid_relative_path(path)) {
       error = "invalid path '" + path + "'";
       return std::nullopt;
     }

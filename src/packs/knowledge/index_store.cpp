@@ -165,6 +165,24 @@ constexpr const char* kFilterSql =
 void bind_filters(infra::SqliteStatement& q, const Filters& f) {
   q.bind(1, f.source).bind(2, f.path_prefix).bind(3, f.file_type).bind(4, f.updated_after);
 }
+
+// Columns 0-10 of a hit query: chunk id, document id, source, path, title, heading, line start and
+// end, snippet, indexed_at, revision.
+Hit read_hit(const infra::SqliteStatement& q) {
+  Hit h;
+  h.chunk_id = q.int64(0);
+  h.document_id = q.int64(1);
+  h.source = q.text(2);
+  h.path = q.text(3);
+  h.title = q.text(4);
+  h.heading = q.text(5);
+  h.line_start = static_cast<int>(q.int64(6));
+  h.line_end = static_cast<int>(q.int64(7));
+  h.snippet = q.text(8);
+  h.indexed_at = q.text(9);
+  h.revision = q.text(10);
+  return h;
+}
 }  // namespace
 
 std::vector<Hit> IndexStore::search(const std::string& fts_query, const Filters& filters, std::size_t limit,
@@ -174,25 +192,14 @@ std::vector<Hit> IndexStore::search(const std::string& fts_query, const Filters&
   if (fts_query.empty()) return out;
   auto q = db_.prepare(std::string(
       "SELECT c.id, d.id, d.source, d.path, d.title, c.heading, c.line_start, c.line_end, "
-      "snippet(chunks_fts, 2, '**', '**', '…', 24), bm25(chunks_fts, 4.0, 2.0, 1.0), d.indexed_at, d.revision "
+      "snippet(chunks_fts, 2, '**', '**', '…', 24), d.indexed_at, d.revision, bm25(chunks_fts, 4.0, 2.0, 1.0) "
       "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.document_id "
       "WHERE chunks_fts MATCH ?5 AND ") + kFilterSql + " ORDER BY bm25(chunks_fts, 4.0, 2.0, 1.0) LIMIT ?6 OFFSET ?7");
   bind_filters(q, filters);
   q.bind(5, fts_query).bind(6, static_cast<std::int64_t>(limit)).bind(7, static_cast<std::int64_t>(offset));
   while (q.step()) {
-    Hit h;
-    h.chunk_id = q.int64(0);
-    h.document_id = q.int64(1);
-    h.source = q.text(2);
-    h.path = q.text(3);
-    h.title = q.text(4);
-    h.heading = q.text(5);
-    h.line_start = static_cast<int>(q.int64(6));
-    h.line_end = static_cast<int>(q.int64(7));
-    h.snippet = q.text(8);
-    h.score = -q.real(9);  // bm25() is smaller-is-better
-    h.indexed_at = q.text(10);
-    h.revision = q.text(11);
+    Hit h = read_hit(q);
+    h.score = -q.real(11);  // bm25() is smaller-is-better
     out.push_back(std::move(h));
   }
   return out;
@@ -300,21 +307,7 @@ std::vector<Hit> IndexStore::hits_for_chunks(const std::vector<std::int64_t>& ch
   for (auto id : chunk_ids) {
     bind_filters(q, filters);
     q.bind(5, id);
-    if (q.step()) {
-      Hit h;
-      h.chunk_id = q.int64(0);
-      h.document_id = q.int64(1);
-      h.source = q.text(2);
-      h.path = q.text(3);
-      h.title = q.text(4);
-      h.heading = q.text(5);
-      h.line_start = static_cast<int>(q.int64(6));
-      h.line_end = static_cast<int>(q.int64(7));
-      h.snippet = q.text(8);
-      h.indexed_at = q.text(9);
-      h.revision = q.text(10);
-      out.push_back(std::move(h));
-    }
+    if (q.step()) out.push_back(read_hit(q));
     q.reset();
   }
   return out;

@@ -85,6 +85,8 @@ ToolResult json_result(json::object body, std::string text) {
   return r;
 }
 
+const json::object kReadOnly{{"readOnlyHint", true}, {"openWorldHint", false}};
+
 struct SourceConfig {
   std::string name, type, path, url, branch, schedule;
   std::vector<std::string> include, exclude;
@@ -285,60 +287,45 @@ class KnowledgePack : public core::Pack {
     return json::object{{"sources", std::move(sources)}, {"jobs", std::move(jobs)}, {"skipped", std::move(skipped)}};
   }
 
+  // A read-only tool answered by the Searcher: argument errors become isError results; the text
+  // content is `render(answer)` and the structured content the answer itself.
+  static void add_query_tool(core::Registry& r, std::string name, std::string title, std::string description,
+                             json::object schema, std::function<SearchOutcome(const json::object&)> run,
+                             std::function<std::string(const json::object&)> render) {
+    core::Tool t;
+    t.name = std::move(name);
+    t.title = std::move(title);
+    t.description = std::move(description);
+    t.input_schema = std::move(schema);
+    t.annotations = kReadOnly;
+    t.execution = core::Execution::Pool;
+    t.handler = [run = std::move(run), render = std::move(render)](CallContext&, const json::object& args) -> ToolOutcome {
+      auto outcome = run(args);
+      if (auto* e = std::get_if<std::string>(&outcome)) return ToolResult::error(*e);
+      auto& body = std::get<json::object>(outcome);
+      std::string text = render(body);
+      return json_result(std::move(body), std::move(text));
+    };
+    r.add_tool(std::move(t));
+  }
+
   void register_tools(core::Registry& r) {
-    auto read_only = json::object{{"readOnlyHint", true}, {"openWorldHint", false}};
-    core::Tool search;
-    search.name = "search_documents";
-    search.title = "Search documents";
-    search.description = "Search the indexed repositories and folders. Returns the best passages with their "
-                         "document, heading, line range and a snippet with the matched terms in **bold**.";
-    search.input_schema = Searcher::input_schema();
-    search.annotations = read_only;
-    search.execution = core::Execution::Pool;
-    search.handler = [this](CallContext&, const json::object& args) -> ToolOutcome {
-      auto outcome = searcher_->search(args);
-      if (auto* e = std::get_if<std::string>(&outcome)) return ToolResult::error(*e);
-      auto& body = std::get<json::object>(outcome);
-      std::string text = Searcher::render_text(body);
-      return json_result(std::move(body), std::move(text));
-    };
-    r.add_tool(std::move(search));
-
-    core::Tool list;
-    list.name = "list_documents";
-    list.title = "List documents";
-    list.description = "List the indexed documents (paginated), with counts per source.";
-    list.input_schema = Searcher::list_schema();
-    list.annotations = read_only;
-    list.execution = core::Execution::Pool;
-    list.handler = [this](CallContext&, const json::object& args) -> ToolOutcome {
-      auto outcome = searcher_->list(args);
-      if (auto* e = std::get_if<std::string>(&outcome)) return ToolResult::error(*e);
-      auto& body = std::get<json::object>(outcome);
-      std::string text = json::serialize(body);
-      return json_result(std::move(body), std::move(text));
-    };
-    r.add_tool(std::move(list));
-
-    core::Tool get;
-    get.name = "get_document";
-    get.title = "Get a document";
-    get.description = "The text of one indexed document, whole or a line range.";
-    get.input_schema = json::parse(R"J({"type":"object","properties":{
+    add_query_tool(r, "search_documents", "Search documents",
+                   "Search the indexed repositories and folders. Returns the best passages with their document, "
+                   "heading, line range and a snippet with the matched terms in **bold**.",
+                   Searcher::input_schema(), [this](const json::object& a) { return searcher_->search(a); },
+                   &Searcher::render_text);
+    add_query_tool(r, "list_documents", "List documents", "List the indexed documents (paginated), with counts per source.",
+                   Searcher::list_schema(), [this](const json::object& a) { return searcher_->list(a); },
+                   [](const json::object& body) { return json::serialize(body); });
+    add_query_tool(r, "get_document", "Get a document", "The text of one indexed document, whole or a line range.",
+                   json::parse(R"J({"type":"object","properties":{
       "source":{"type":"string","description":"Source name"},
       "path":{"type":"string","description":"Path inside the source"},
       "line_start":{"type":"integer","minimum":1},"line_end":{"type":"integer","minimum":1}},
-      "required":["source","path"]})J");
-    get.annotations = read_only;
-    get.execution = core::Execution::Pool;
-    get.handler = [this](CallContext&, const json::object& args) -> ToolOutcome {
-      auto outcome = searcher_->get(args);
-      if (auto* e = std::get_if<std::string>(&outcome)) return ToolResult::error(*e);
-      auto& body = std::get<json::object>(outcome);
-      std::string text(body.at("text").as_string());
-      return json_result(std::move(body), std::move(text));
-    };
-    r.add_tool(std::move(get));
+      "required":["source","path"]})J").as_object(),
+                   [this](const json::object& a) { return searcher_->get(a); },
+                   [](const json::object& body) { return std::string(body.at("text").as_string()); });
 
     core::Tool sync;
     sync.name = "sync_sources";
@@ -377,7 +364,7 @@ class KnowledgePack : public core::Pack {
                          "with the reason.";
     status.input_schema = json::parse(R"J({"type":"object","properties":{
       "check":{"type":"boolean","description":"Also verify the index's integrity (slower on large indexes)"}}})J");
-    status.annotations = read_only;
+    status.annotations = kReadOnly;
     status.execution = core::Execution::Pool;
     status.handler = [this](CallContext&, const json::object& args) -> ToolOutcome {
       auto body = status_json();

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mcpd::packs::knowledge {
@@ -31,6 +32,21 @@ struct Change {
   std::string path;       // the new path (or the deleted one)
   std::string old_path;   // for renames
 };
+
+// A relative path as a caller may pass it to read(): '/'-separated, no "." or ".." segments, no
+// empty segments, no leading '/', no NUL.
+inline bool is_valid_relative_path(std::string_view path) {
+  if (path.empty() || path.front() == '/' || path.find('\0') != std::string_view::npos) return false;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view seg = path.substr(start, end - start);
+    if (seg.empty() || seg == "." || seg == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
 
 class Source {
  public:
