@@ -113,6 +113,7 @@ int run_serve(const ServeFlags& flags) {
   limits.max_body_bytes = config.max_body_bytes;
   limits.header_timeout = std::chrono::seconds(config.header_timeout_seconds);
   limits.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  limits.single_threaded = config.threads == 1;
   transport::HttpServer server(io, router, limits);
 
   try {

@@ -38,25 +38,38 @@ void Histogram::render(std::string& out, const std::string& name, const std::str
   out += fmt::format("{}_count{{{}}} {}\n", name, labels, count_.load());
 }
 
-Metrics::Series& Metrics::series(std::map<std::string, std::unique_ptr<Series>>& family, const std::string& labels) {
-  std::lock_guard lock(mutex_);
-  auto& slot = family[labels];
-  if (!slot) slot = std::make_unique<Series>();
-  return *slot;
-}
-
-void Metrics::record(std::map<std::string, std::unique_ptr<Series>>& family, const std::string& labels, double seconds) {
-  auto& s = series(family, labels);
-  s.count.fetch_add(1, std::memory_order_relaxed);
-  s.latency.observe(seconds);
-}
-
 void Metrics::http_request(std::string_view method, std::string_view route, unsigned status, double seconds) {
-  record(http_, fmt::format("method=\"{}\",route=\"{}\",status=\"{}\"", escape(method), escape(route), status), seconds);
+  Series* s = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    auto key = std::make_tuple(std::string(method), std::string(route), status);
+    auto it = http_index_.find(key);
+    if (it == http_index_.end()) {
+      auto& slot = http_[fmt::format("method=\"{}\",route=\"{}\",status=\"{}\"", escape(method), escape(route), status)];
+      if (!slot) slot = std::make_unique<Series>();
+      it = http_index_.emplace(std::move(key), slot.get()).first;
+    }
+    s = it->second;
+  }
+  s->count.fetch_add(1, std::memory_order_relaxed);
+  s->latency.observe(seconds);
 }
 
 void Metrics::tool_call(std::string_view tool, std::string_view outcome, double seconds) {
-  record(tools_, fmt::format("tool=\"{}\",outcome=\"{}\"", escape(tool), escape(outcome)), seconds);
+  Series* s = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    auto key = std::make_pair(std::string(tool), std::string(outcome));
+    auto it = tool_index_.find(key);
+    if (it == tool_index_.end()) {
+      auto& slot = tools_[fmt::format("tool=\"{}\",outcome=\"{}\"", escape(tool), escape(outcome))];
+      if (!slot) slot = std::make_unique<Series>();
+      it = tool_index_.emplace(std::move(key), slot.get()).first;
+    }
+    s = it->second;
+  }
+  s->count.fetch_add(1, std::memory_order_relaxed);
+  s->latency.observe(seconds);
 }
 
 void Metrics::add_gauge(std::string name, std::string help, std::function<double()> read) {

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <tuple>
+#include <utility>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,10 +40,11 @@ class Metrics {
     std::atomic<std::uint64_t> count{0};
     Histogram latency;
   };
-  Series& series(std::map<std::string, std::unique_ptr<Series>>& family, const std::string& labels);
-  void record(std::map<std::string, std::unique_ptr<Series>>& family, const std::string& labels, double seconds);
 
   mutable std::mutex mutex_;
+  // Series found by a cheap key (no label formatting on the hot path); labels are built once.
+  std::map<std::tuple<std::string, std::string, unsigned>, Series*, std::less<>> http_index_;
+  std::map<std::pair<std::string, std::string>, Series*, std::less<>> tool_index_;
   std::map<std::string, std::unique_ptr<Series>> http_;   // labels -> series
   std::map<std::string, std::unique_ptr<Series>> tools_;
   struct Gauge {

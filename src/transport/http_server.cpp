@@ -80,7 +80,9 @@ void HttpServer::stop_accepting() {
 
 asio::awaitable<void> HttpServer::accept_loop(std::shared_ptr<tcp::acceptor> acceptor, ConnectionInfo info) {
   for (;;) {
-    auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(io_), asio::as_tuple(asio::use_awaitable));
+    auto executor = limits_.single_threaded ? asio::any_io_executor(io_.get_executor())
+                                            : asio::any_io_executor(asio::make_strand(io_));
+    auto [ec, socket] = co_await acceptor->async_accept(executor, asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
       infra::log::warn("accept failed", {{"error", ec.message()}});
@@ -90,9 +92,8 @@ asio::awaitable<void> HttpServer::accept_loop(std::shared_ptr<tcp::acceptor> acc
     boost::system::error_code rec;
     auto remote = socket.remote_endpoint(rec);
     if (!rec) conn.remote_address = remote.address().to_string();
-    auto executor = socket.get_executor();
     connections_->fetch_add(1);
-    asio::co_spawn(executor, serve_connection(std::move(socket), router_, limits_, conn),
+    asio::co_spawn(socket.get_executor(), serve_connection(std::move(socket), router_, limits_, conn),
                    [counter = connections_](std::exception_ptr e) {
                      counter->fetch_sub(1);
                      if (e) {

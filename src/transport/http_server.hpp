@@ -33,6 +33,8 @@ struct HttpLimits {
   std::chrono::seconds header_timeout{10};
   std::chrono::seconds idle_timeout{300};
   std::chrono::seconds sse_keepalive{15};
+  // With one I/O thread every handler already runs in sequence: no strand per connection needed.
+  bool single_threaded = false;
 };
 
 class HttpServer {
