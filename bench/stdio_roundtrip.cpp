@@ -1,7 +1,7 @@
 // stdio benchmark driver for mcpd.
 //
 //   stdio_roundtrip MCPD_BIN [--cold-runs N] [--calls N] [--max-seconds S] [--message TEXT]
-//                            [--server-cpu CPU]
+//                            [--server-cpu CPU] [--http-cold-runs N]
 //
 // Spawns `MCPD_BIN serve --stdio --enable-pack conformance --log-level warning` and measures:
 //   cold start  time from fork/exec to the answered `initialize` response, over --cold-runs
@@ -9,6 +9,9 @@
 //               the figure includes exec, dynamic linking, startup and the first answer);
 //   idle RSS    VmRSS of the server from /proc/PID/status after initialize +
 //               notifications/initialized and a short pause;
+//   HTTP cold start  (--http-cold-runs, default 10; 0 skips) time from fork/exec of
+//               `serve --http 127.0.0.1:PORT --threads 1` to the answered HTTP `initialize`
+//               (the driver retries connect() every 100 us until the listener is up);
 //   round trips --calls sequential `tools/call echo` requests on one process (each waits for
 //               its answer before the next is written), capped by --max-seconds.
 // --server-cpu pins the spawned server to one CPU (the driver itself can be pinned with taskset).
@@ -19,6 +22,10 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,6 +62,119 @@ std::vector<char*> clean_env() {
   return env;
 }
 
+// Sets the affinity of the calling process (used in the child before exec).
+void pin_to(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  ::sched_setaffinity(0, sizeof set, &set);
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("cannot find a free port");
+  int port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+// One HTTP cold start: fork/exec `serve --http`, connect (retrying), POST initialize, read the
+// answer. Returns milliseconds from fork to the complete answer; the server is then stopped.
+double http_cold_start(const std::string& bin, std::vector<char*>& env, int cpu) {
+  const int port = free_port();
+  const std::string listen = "127.0.0.1:" + std::to_string(port);
+  auto t0 = Clock::now();
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    pin_to(cpu);
+    int devnull = ::open("/dev/null", O_RDWR);
+    if (devnull >= 0) { ::dup2(devnull, 0); ::dup2(devnull, 1); ::dup2(devnull, 2); }
+    const char* argv[] = {bin.c_str(), "serve", "--http", listen.c_str(), "--enable-pack", "conformance", "--threads", "1",
+                          "--log-level", "warning", nullptr};
+    ::execve(bin.c_str(), const_cast<char* const*>(argv), env.data());
+    ::_exit(127);
+  }
+  auto reap = [&] {
+    ::kill(pid, SIGTERM);
+    auto deadline = Clock::now() + std::chrono::seconds(3);
+    int status = 0;
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+      if (Clock::now() > deadline) { ::kill(pid, SIGKILL); ::waitpid(pid, &status, 0); break; }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
+  const auto deadline = t0 + std::chrono::seconds(5);
+  int fd = -1;
+  try {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (;;) {
+      fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd < 0) throw std::runtime_error("socket failed");
+      if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) break;
+      ::close(fd);
+      fd = -1;
+      if (Clock::now() > deadline) throw std::runtime_error("mcpd did not listen on " + listen + " within 5 s");
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) throw std::runtime_error("mcpd exited before listening");
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const std::string body =
+        R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},)"
+        R"("clientInfo":{"name":"mcpd-bench","version":"1.0.0"}}})";
+    const std::string req = "POST /mcp HTTP/1.1\r\nHost: " + listen +
+                            "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+      throw std::runtime_error("send failed");
+    std::string in;
+    char chunk[8192];
+    for (;;) {
+      auto he = in.find("\r\n\r\n");
+      if (he != std::string::npos) {
+        // Content-Length (the answer to initialize is a JSON body, not a stream)
+        std::string head = in.substr(0, he);
+        for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        auto cl = head.find("content-length:");
+        if (cl == std::string::npos) throw std::runtime_error("initialize answer without Content-Length");
+        std::size_t need = he + 4 + std::strtoul(head.c_str() + cl + 15, nullptr, 10);
+        if (in.size() >= need) {
+          if (in.compare(0, 12, "HTTP/1.1 200") != 0 || head.find("mcp-session-id:") == std::string::npos)
+            throw std::runtime_error("bad HTTP initialize answer: " + in.substr(0, 200));
+          break;
+        }
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) throw std::runtime_error("timed out waiting for the HTTP initialize answer");
+      pollfd pfd{fd, POLLIN, 0};
+      if (::poll(&pfd, 1, static_cast<int>(left)) <= 0) continue;
+      ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+      if (n <= 0) throw std::runtime_error("connection closed before the initialize answer");
+      in.append(chunk, static_cast<std::size_t>(n));
+    }
+    double ms = ms_since(t0, Clock::now());
+    ::close(fd);
+    reap();
+    return ms;
+  } catch (...) {
+    if (fd >= 0) ::close(fd);
+    reap();
+    throw;
+  }
+}
+
 class Server {
  public:
   Server(const std::string& bin, std::vector<char*>& env, int cpu) {
@@ -64,12 +184,7 @@ class Server {
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
-      if (cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        ::sched_setaffinity(0, sizeof set, &set);
-      }
+      pin_to(cpu);
       ::dup2(in_pipe[0], 0);
       ::dup2(out_pipe[1], 1);
       int devnull = ::open("/dev/null", O_WRONLY);
@@ -193,7 +308,8 @@ std::string json_escape(const std::string& s) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s MCPD_BIN [--cold-runs N] [--calls N] [--max-seconds S] [--message TEXT] [--server-cpu CPU]\n",
+    std::fprintf(stderr, "usage: %s MCPD_BIN [--cold-runs N] [--calls N] [--max-seconds S] [--message TEXT] [--server-cpu CPU]\n"
+                 "       [--http-cold-runs N]\n",
                  argv[0]);
     return 2;
   }
@@ -203,6 +319,7 @@ int main(int argc, char** argv) {
   double max_seconds = 20;
   std::string message = "hello";
   int server_cpu = -1;
+  int http_cold_runs = 10;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--cold-runs") cold_runs = std::max(1, std::atoi(argv[i + 1]));
@@ -210,6 +327,7 @@ int main(int argc, char** argv) {
     else if (k == "--max-seconds") max_seconds = std::max(0.1, std::atof(argv[i + 1]));
     else if (k == "--message") message = argv[i + 1];
     else if (k == "--server-cpu") server_cpu = std::atoi(argv[i + 1]);
+    else if (k == "--http-cold-runs") http_cold_runs = std::max(0, std::atoi(argv[i + 1]));
     else { std::fprintf(stderr, "unknown option %s\n", k.c_str()); return 2; }
   }
   if (::access(bin.c_str(), X_OK) != 0) { std::fprintf(stderr, "not executable: %s\n", bin.c_str()); return 2; }
@@ -228,6 +346,9 @@ int main(int argc, char** argv) {
       if (!is_result_for(line, "\"id\":0")) throw std::runtime_error("bad initialize answer: " + line);
       cold.push_back(ms_since(s.started(), t1));
     }
+
+    std::vector<double> http_cold;
+    for (int r = 0; r < http_cold_runs; ++r) http_cold.push_back(http_cold_start(bin, env, server_cpu));
 
     // (b) idle RSS and (c) sequential round trips on one process
     Server s(bin, env, server_cpu);
@@ -272,11 +393,14 @@ int main(int argc, char** argv) {
 
     std::printf(
         "{\"cold_start_ms\":{\"runs\":%d,\"median\":%.3f,\"p90\":%.3f,\"min\":%.3f,\"max\":%.3f},"
+        "\"http_cold_start_ms\":{\"runs\":%d,\"median\":%.3f,\"p90\":%.3f,\"min\":%.3f,\"max\":%.3f},"
         "\"idle_rss_kb\":%ld,"
         "\"roundtrips\":{\"requested\":%ld,\"completed\":%ld,\"failed\":%ld,\"seconds\":%.3f,\"per_second\":%.1f,"
         "\"latency_us\":{\"mean\":%.2f,\"p50\":%.2f,\"p90\":%.2f,\"p99\":%.2f,\"max\":%.2f}},"
         "\"rss_after_calls_kb\":%ld,\"vmhwm_kb\":%ld}\n",
-        cold_runs, percentile(cold, 50), percentile(cold, 90), percentile(cold, 0), percentile(cold, 100), idle_rss, calls,
+        cold_runs, percentile(cold, 50), percentile(cold, 90), percentile(cold, 0), percentile(cold, 100),
+        http_cold_runs, percentile(http_cold, 50), percentile(http_cold, 90), percentile(http_cold, 0), percentile(http_cold, 100),
+        idle_rss, calls,
         done, failed, elapsed, elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0, done > 0 ? elapsed * 1e6 / static_cast<double>(done) : 0.0,
         percentile(lat, 50) * 1000,
         percentile(lat, 90) * 1000, percentile(lat, 99) * 1000, percentile(lat, 100) * 1000, loaded_rss, hwm);

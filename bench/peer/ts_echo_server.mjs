@@ -46,6 +46,28 @@ const transport = new StreamableHTTPServerTransport({
 });
 await server.connect(transport);
 
+// SDK 1.32.2 in JSON-response mode never deletes the per-POST entry it adds to the transport's
+// _streamMapping (cleanup() is only called on the SSE path), so a long-lived session grows by
+// one entry per request (~1 GB RSS after a 10 s run here). The benchmark measures the SDK as
+// shipped; TS_ECHO_FIX_LEAK=1 removes each entry once its JSON answer is resolved, to show
+// what the leak costs.
+if (process.env.TS_ECHO_FIX_LEAK === '1') {
+  const inner = transport._webStandardTransport;
+  const map = inner?._streamMapping;
+  if (!map) throw new Error('TS_ECHO_FIX_LEAK: SDK internals changed (no _streamMapping)');
+  const set = map.set.bind(map);
+  map.set = (id, entry) => {
+    if (entry?.resolveJson) {
+      const resolve = entry.resolveJson;
+      entry.resolveJson = (response) => {
+        map.delete(id);
+        resolve(response);
+      };
+    }
+    return set(id, entry);
+  };
+}
+
 const httpServer = http.createServer((req, res) => {
   const url = req.url ?? '/';
   if (!url.startsWith('/mcp')) {
@@ -86,7 +108,7 @@ function fail(res, e) {
 httpServer.keepAliveTimeout = 60_000;
 httpServer.listen(port, '127.0.0.1', () => {
   const a = httpServer.address();
-  process.stderr.write(JSON.stringify({ event: 'listening', transport: 'http', address: `${a.address}:${a.port}`, sdk: sdkVersion, node: process.version }) + '\n');
+  process.stderr.write(JSON.stringify({ event: 'listening', transport: 'http', address: `${a.address}:${a.port}`, sdk: sdkVersion, node: process.version, fix_leak: process.env.TS_ECHO_FIX_LEAK === '1' }) + '\n');
 });
 
 for (const sig of ['SIGTERM', 'SIGINT']) {
