@@ -51,7 +51,13 @@ int run_kb(const KbFlags& flags) {
 
   core::Registry registry;
   core::SessionManager sessions(4, std::chrono::seconds(60), [] { return std::string("cli"); });
-  auto pack = make_pack("knowledge");
+  std::unique_ptr<core::Pack> pack;
+  try {
+    pack = make_pack("knowledge");
+  } catch (const std::exception& e) {
+    std::cerr << "mcpd kb: " << e.what() << "\n";
+    return 1;
+  }
   try {
     core::PackContext ctx{registry, sessions, settings, config->data_dir};
     pack->register_into(ctx);

@@ -71,7 +71,13 @@ int run_serve(const ServeFlags& flags) {
                                 [] { return infra::random_hex(16); });
   std::vector<std::unique_ptr<core::Pack>> packs;
   for (const auto& name : config.enabled_packs) {
-    auto pack = make_pack(name);
+    std::unique_ptr<core::Pack> pack;
+    try {
+      pack = make_pack(name);
+    } catch (const std::exception& e) {
+      std::cerr << "mcpd: packs." << name << ": " << e.what() << "\n";
+      return 1;
+    }
     if (!pack) {
       std::string known;
       for (auto& n : pack_names()) known += (known.empty() ? "" : ", ") + n;
