@@ -72,7 +72,7 @@ std::string fts_query(std::string_view user_text) {
 // IndexStore::search's statement, with kFilterSql; ?1..?4 are the (empty) filters.
 constexpr const char* kSearchSql =
     "SELECT c.id, d.id, d.source, d.path, d.title, c.heading, c.line_start, c.line_end, "
-    "snippet(chunks_fts, 2, '**', '**', '…', 24), bm25(chunks_fts, 4.0, 2.0, 1.0), d.indexed_at, d.revision "
+    "snippet(chunks_fts, 2, '**', '**', '…', 24), d.indexed_at, d.revision, bm25(chunks_fts, 4.0, 2.0, 1.0) "
     "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.document_id "
     "WHERE chunks_fts MATCH ?5 AND "
     "(?1 = '' OR d.source = ?1) AND (?2 = '' OR substr(d.path, 1, length(?2)) = ?2) "
@@ -108,7 +108,7 @@ class RawIndex {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
       // Read every column as the store does, so the snippet and the texts are really produced.
-      for (int c : {2, 3, 4, 5, 8, 10, 11}) {
+      for (int c : {2, 3, 4, 5, 8, 9, 10}) {
         auto p = sqlite3_column_text(st, c);
         auto n = sqlite3_column_bytes(st, c);
         if (c == 3 && r.rows == 0 && p) r.first_path.assign(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
@@ -117,7 +117,7 @@ class RawIndex {
       (void)sqlite3_column_int64(st, 1);
       (void)sqlite3_column_int64(st, 6);
       (void)sqlite3_column_int64(st, 7);
-      (void)sqlite3_column_double(st, 9);
+      (void)sqlite3_column_double(st, 11);
       ++r.rows;
     }
     if (rc != SQLITE_DONE) die(std::string("SQLite step: ") + sqlite3_errmsg(db_));
