@@ -8,6 +8,8 @@
 // is exact.
 #include "packs/knowledge/chunker.hpp"
 
+#include "packs/knowledge/markdown_syntax.hpp"
+
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -26,46 +28,6 @@ inline bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0x
 bool is_blank(std::string_view line) {
   for (char c : line)
     if (!is_ws(c)) return false;
-  return true;
-}
-
-// ATX heading: up to 3 spaces, 1-6 '#', then a space/tab or the end of the line.
-bool parse_heading(std::string_view line, int& level, std::string_view& text) {
-  std::size_t i = 0;
-  while (i < line.size() && i < 3 && line[i] == ' ') ++i;
-  if (i >= line.size() || line[i] != '#') return false;
-  std::size_t hashes = 0;
-  while (i + hashes < line.size() && line[i + hashes] == '#') ++hashes;
-  if (hashes > 6) return false;
-  i += hashes;
-  if (i < line.size() && line[i] != ' ' && line[i] != '\t') return false;
-  std::string_view rest = line.substr(i);
-  while (!rest.empty() && is_ws(rest.front())) rest.remove_prefix(1);
-  while (!rest.empty() && is_ws(rest.back())) rest.remove_suffix(1);
-  std::size_t end = rest.size();
-  while (end > 0 && rest[end - 1] == '#') --end;
-  if (end == 0) {
-    rest = {};
-  } else if (end < rest.size() && (rest[end - 1] == ' ' || rest[end - 1] == '\t')) {
-    rest = rest.substr(0, end);
-    while (!rest.empty() && is_ws(rest.back())) rest.remove_suffix(1);
-  }
-  level = static_cast<int>(hashes);
-  text = rest;
-  return true;
-}
-
-// A line of >= 3 backticks or tildes (any indentation, so fences nested in list items count too).
-bool parse_fence(std::string_view line, char& ch, std::size_t& len, std::string_view& info) {
-  std::size_t i = 0;
-  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-  if (i >= line.size() || (line[i] != '`' && line[i] != '~')) return false;
-  ch = line[i];
-  std::size_t j = i;
-  while (j < line.size() && line[j] == ch) ++j;
-  len = j - i;
-  if (len < 3) return false;
-  info = line.substr(j);
   return true;
 }
 
@@ -114,7 +76,7 @@ class Chunker {
         std::size_t len;
         std::string_view info;
         if (in_fence) {
-          if (parse_fence(line, ch, len, info) && ch == fence_ch && len >= fence_len && is_blank(info)) {
+          if (markdown::parse_fence(line, ch, len, info) && ch == fence_ch && len >= fence_len && is_blank(info)) {
             in_fence = false;
             unit(fence_begin, eol);
           }
@@ -129,10 +91,10 @@ class Chunker {
         std::string_view heading;
         if (first == '\0' || is_ws(first)) {
           end_paragraph();
-        } else if (first == '#' && parse_heading(line, level, heading)) {
+        } else if (first == '#' && markdown::parse_atx_heading(line, level, heading)) {
           end_paragraph();
           heading_unit(pos, eol, level, heading);
-        } else if ((first == '`' || first == '~') && parse_fence(line, ch, len, info) &&
+        } else if ((first == '`' || first == '~') && markdown::parse_fence(line, ch, len, info) &&
                    !(ch == '`' && info.find('`') != std::string_view::npos)) {
           end_paragraph();
           in_fence = true;

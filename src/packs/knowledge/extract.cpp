@@ -2,6 +2,8 @@
 // parser (text only), PDF through poppler-cpp, man pages through a small roff interpreter.
 #include "packs/knowledge/extract.hpp"
 
+#include "packs/knowledge/markdown_syntax.hpp"
+
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -280,40 +282,10 @@ std::string collapse_whitespace(std::string_view s) {
 
 // Text of an ATX heading line ("## Title ##" -> "Title"), or nullopt when the line is not one.
 std::optional<std::string_view> atx_heading_text(std::string_view line) {
-  std::size_t i = 0;
-  while (i < line.size() && i < 3 && line[i] == ' ') ++i;
-  std::size_t hashes = 0;
-  while (i + hashes < line.size() && line[i + hashes] == '#') ++hashes;
-  if (hashes == 0 || hashes > 6) return std::nullopt;
-  i += hashes;
-  if (i < line.size() && line[i] != ' ' && line[i] != '\t') return std::nullopt;
-  std::string_view rest = line.substr(i);
-  while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
-  while (!rest.empty() && is_space(rest.back())) rest.remove_suffix(1);
-  // Optional closing sequence: trailing '#'s preceded by a space (or making up the whole text).
-  std::size_t end = rest.size();
-  while (end > 0 && rest[end - 1] == '#') --end;
-  if (end == 0) {
-    rest = {};
-  } else if (end < rest.size() && (rest[end - 1] == ' ' || rest[end - 1] == '\t')) {
-    rest = rest.substr(0, end);
-    while (!rest.empty() && is_space(rest.back())) rest.remove_suffix(1);
-  }
-  return rest;
-}
-
-// A fence opener or closer: returns the fence char and run length; `info` gets the rest of the line.
-bool fence_line(std::string_view line, char& ch, std::size_t& len, std::string_view& info) {
-  std::size_t i = 0;
-  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-  if (i >= line.size() || (line[i] != '`' && line[i] != '~')) return false;
-  ch = line[i];
-  std::size_t j = i;
-  while (j < line.size() && line[j] == ch) ++j;
-  len = j - i;
-  if (len < 3) return false;
-  info = line.substr(j);
-  return true;
+  int level = 0;
+  std::string_view text;
+  if (!markdown::parse_atx_heading(line, level, text)) return std::nullopt;
+  return text;
 }
 
 std::string markdown_title(std::string_view text) {
@@ -330,12 +302,12 @@ std::string markdown_title(std::string_view text) {
     std::size_t len;
     std::string_view info;
     if (in_fence) {
-      if (fence_line(line, ch, len, info) && ch == fence_ch && len >= fence_len &&
+      if (markdown::parse_fence(line, ch, len, info) && ch == fence_ch && len >= fence_len &&
           std::all_of(info.begin(), info.end(), is_space))
         in_fence = false;
       continue;
     }
-    if (fence_line(line, ch, len, info) && !(ch == '`' && info.find('`') != std::string_view::npos)) {
+    if (markdown::parse_fence(line, ch, len, info) && !(ch == '`' && info.find('`') != std::string_view::npos)) {
       in_fence = true;
       fence_ch = ch;
       fence_len = len;
