@@ -87,7 +87,7 @@ TEST_P(Transcript, Replays) {
     core::PackContext ctx{registry, sessions, kNoSettings};
     packs::conformance::make_pack()->register_into(ctx);
     infra::WorkerPool pool(2);
-    core::Dispatcher dispatcher(registry, sessions, core::ServerInfo{"mcpd", "mcpd", "test", ""}, &pool, nullptr, 4);
+    core::Dispatcher dispatcher(registry, core::ServerInfo{"mcpd", "mcpd", "test", ""}, &pool, nullptr, 4);
     transport::StdioServer server(dispatcher, sessions, 4096, in_fd, out_fd);
     server.run(std::chrono::seconds(5));
     pool.join();

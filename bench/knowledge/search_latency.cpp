@@ -14,6 +14,8 @@
 //    does ("fts5_prepare_each"). The paths alternate their order from query to query.
 // Prints one JSON object: p50/p90/p99/mean/max per path (milliseconds) and the MCP/FTS5 ratios.
 // Loopback only; every step is bounded in count and time.
+#include "packs/knowledge/index_store.hpp"
+
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -51,23 +53,8 @@ double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std
 
 // ---- the index's query, as IndexStore builds and runs it (src/packs/knowledge/index_store.cpp) ----
 
-// IndexStore::fts_query: letters, digits, '_' and any non-ASCII byte form words; each word is
-// quoted; words are OR-ed.
-std::string fts_query(std::string_view user_text) {
-  std::string out, word;
-  auto flush = [&] {
-    if (word.empty()) return;
-    if (!out.empty()) out += " OR ";
-    out += '"' + word + '"';
-    word.clear();
-  };
-  for (unsigned char c : user_text) {
-    if (std::isalnum(c) || c >= 0x80 || c == '_') word.push_back(static_cast<char>(c));
-    else flush();
-  }
-  flush();
-  return out;
-}
+// The FTS5 expression exactly as the index builds it.
+std::string fts_query(std::string_view user_text) { return mcpd::packs::knowledge::IndexStore::fts_query(user_text); }
 
 // IndexStore::search's statement, with kFilterSql; ?1..?4 are the (empty) filters.
 constexpr const char* kSearchSql =

@@ -102,7 +102,7 @@ int run_serve(const ServeFlags& flags) {
   core::ServerInfo info;
   info.version = std::string(kVersion);
   info.instructions = "mcpd serves tool packs over MCP. Call tools/list to see what is enabled.";
-  core::Dispatcher dispatcher(registry, sessions, info, &pool, &observer);
+  core::Dispatcher dispatcher(registry, info, &pool, &observer);
   metrics.add_gauge("mcpd_sessions", "Live MCP sessions.", [&] { return static_cast<double>(sessions.size()); });
   metrics.add_gauge("mcpd_worker_queue", "Tool calls waiting for a worker.", [&] { return static_cast<double>(pool.queued()); });
 

@@ -48,9 +48,9 @@ json::object contents_result(const std::vector<ResourceContents>& contents) {
 
 }  // namespace
 
-Dispatcher::Dispatcher(const Registry& registry, SessionManager& sessions, ServerInfo info, Executor* pool,
-                       CallObserver* observer, std::size_t page_size)
-    : registry_(registry), sessions_(sessions), info_(std::move(info)), pool_(pool), observer_(observer),
+Dispatcher::Dispatcher(const Registry& registry, ServerInfo info, Executor* pool, CallObserver* observer,
+                       std::size_t page_size)
+    : registry_(registry), info_(std::move(info)), pool_(pool), observer_(observer),
       page_size_(page_size == 0 ? 100 : page_size) {}
 
 bool Dispatcher::handle(const SessionPtr& session, const json::value& message, const Reply& reply) {

@@ -38,8 +38,8 @@ using Reply = std::function<void(std::optional<json::object>)>;
 
 class Dispatcher {
  public:
-  Dispatcher(const Registry& registry, SessionManager& sessions, ServerInfo info, Executor* pool,
-             CallObserver* observer, std::size_t page_size = 100);
+  Dispatcher(const Registry& registry, ServerInfo info, Executor* pool, CallObserver* observer,
+             std::size_t page_size = 100);
 
   // Returns true when `message` is a request (then `reply` will be called); false for notifications
   // and responses, which get no reply.
@@ -73,7 +73,6 @@ class Dispatcher {
   Result page(const json::object& params, const Items& items, const char* key, Describe describe) const;
 
   const Registry& registry_;
-  SessionManager& sessions_;
   ServerInfo info_;
   Executor* pool_;
   CallObserver* observer_;

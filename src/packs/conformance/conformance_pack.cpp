@@ -206,7 +206,6 @@ class ConformancePack : public core::Pack {
 
     add_resources(r);
     add_prompts(r);
-    sessions_ = &ctx.sessions;
   }
 
  private:
@@ -293,7 +292,6 @@ class ConformancePack : public core::Pack {
     }));
   }
 
-  core::SessionManager* sessions_ = nullptr;
 };
 
 }  // namespace

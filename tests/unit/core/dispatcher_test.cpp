@@ -64,7 +64,7 @@ struct Fixture : ::testing::Test {
       return ToolResult::text("done");
     };
     registry.add_tool(slow);
-    dispatcher = std::make_unique<Dispatcher>(registry, sessions, ServerInfo{"mcpd", "mcpd", "test", ""}, &pool, nullptr, 3);
+    dispatcher = std::make_unique<Dispatcher>(registry, ServerInfo{"mcpd", "mcpd", "test", ""}, &pool, nullptr, 3);
     session = sessions.create(sink);
   }
 
