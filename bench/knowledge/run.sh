@@ -11,7 +11,8 @@
 # 4. queries: the descriptions on the pages' NAME lines ("list directory contents"), distinct, in a
 #    fixed pseudo-random order (bench/knowledge/name_queries.pl);
 # 5. `mcpd kb sync` into a fresh index (full lexical build: MB/s, documents/s), then again
-#    (resync with no change);
+#    (resync with no change); not pinned: the sync reads and extracts on one core while it writes
+#    the index on the other;
 # 6. `mcpd serve --http 127.0.0.1:0 --enable-pack knowledge --threads 1` (no start-up sync) and
 #    kb_search_latency: search_documents over MCP/HTTP against the same SQL run directly on the
 #    index's SQLite FTS5 tables, interleaved, after a warm-up;
@@ -20,6 +21,8 @@
 # Environment (all optional):
 #   KB_QUERIES=1000        measured queries (>= 1000 for the published figures)
 #   KB_WARMUP=100          unrecorded warm-up queries
+#   KB_NAIVE=100           the first N measured queries also run as one plain FTS5 OR query with
+#                          bm25() (how mcpd searched before the tiers; ~170 ms each), for comparison
 #   KB_MAX_PAGES=40000     at most this many pages in the corpus
 #   KB_MAX_SECONDS=1200    time limit of the search pass
 #   KB_CORPUS=DIR          use this corpus instead (a folder of man pages)
@@ -38,6 +41,7 @@ cd "$ROOT"
 
 QUERIES=${KB_QUERIES:-1000}
 WARMUP=${KB_WARMUP:-100}
+NAIVE=${KB_NAIVE:-100}
 MAX_PAGES=${KB_MAX_PAGES:-40000}
 MAX_SECONDS=${KB_MAX_SECONDS:-1200}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
@@ -50,7 +54,7 @@ MCPD=$BUILD_DIR/mcpd
 DRIVER=$BUILD_DIR/bench/kb_search_latency
 MAN_ROOT=/usr/share/man
 
-for v in QUERIES WARMUP MAX_PAGES MAX_SECONDS SERVER_CPU LOADGEN_CPU WAIT_IDLE; do
+for v in QUERIES WARMUP NAIVE MAX_PAGES MAX_SECONDS SERVER_CPU LOADGEN_CPU WAIT_IDLE; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "run.sh: $v must be a non-negative integer (got '${!v}')" >&2; exit 2; }
 done
 (( QUERIES >= 1 && QUERIES <= 100000 )) || { echo "run.sh: KB_QUERIES must be 1..100000" >&2; exit 2; }
@@ -194,7 +198,7 @@ sync_field() { perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>); print
 sync_once() {  # $1: name; prints wall seconds
   local t0 t1
   t0=$(now)
-  env "${UNSET[@]}" "${PIN[@]}" "$MCPD" kb sync --config "$WORK/kb.toml" > "$WORK/$1.json" 2> "$WORK/$1.err" ||
+  env "${UNSET[@]}" "$MCPD" kb sync --config "$WORK/kb.toml" > "$WORK/$1.json" 2> "$WORK/$1.err" ||
     { cat "$WORK/$1.err" >&2; echo "run.sh: kb sync failed" >&2; exit 1; }
   t1=$(now)
   elapsed "$t0" "$t1"
@@ -233,7 +237,7 @@ done
 [[ -n $PORT ]] || { cat "$WORK/serve.err" >&2; echo "run.sh: mcpd did not start listening" >&2; exit 1; }
 BUSY_SEARCH=$(wait_idle)
 "${PIN_DRIVER[@]}" timeout $((MAX_SECONDS + 60)) "$DRIVER" --url "http://127.0.0.1:$PORT/mcp" --db "$WORK/data/kb.db" \
-  --queries "$WORK/queries.txt" --max-queries "$QUERIES" --warmup "$WARMUP" --max-seconds "$MAX_SECONDS" \
+  --queries "$WORK/queries.txt" --max-queries "$QUERIES" --warmup "$WARMUP" --naive "$NAIVE" --max-seconds "$MAX_SECONDS" \
   > "$WORK/search.json" || { echo "run.sh: kb_search_latency failed" >&2; cat "$WORK/search.json" >&2; exit 1; }
 SERVER_RSS_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)
 kill -TERM "$SERVER_PID" 2>/dev/null || true
@@ -288,5 +292,9 @@ perl -MJSON::PP -e '
     $search->{queries}, @{$search->{mcp}}{qw(p50_ms p90_ms p99_ms)}, @{$search->{fts5}}{qw(p50_ms p90_ms p99_ms)};
   printf "                p50 ratio %.3f [target <= 1.3: %s]; p99 %.2f ms [target <= 10 ms: %s]\n",
     $search->{ratio_p50}, $t->{search_p50_ratio}{met} ? "met" : "MISSED", $search->{mcp}{p99_ms}, $t->{search_p99_ms}{met} ? "met" : "MISSED";
+  printf "                plain FTS5 OR query with bm25() (first %d queries): p50 %.2f  p99 %.2f ms\n",
+    $search->{fts5_plain_or}{count}, @{$search->{fts5_plain_or}}{qw(p50_ms p99_ms)} if $search->{fts5_plain_or};
+  printf "checks          %d MCP errors, %d first-hit mismatches, %d plan mismatches\n",
+    $search->{mcp_errors}, $search->{first_hit_mismatch}, $search->{plan_mismatch};
   print "written         $e->{RESULTS}/latest.json\n";
 '

@@ -93,7 +93,15 @@ SqliteDatabase::SqliteDatabase(const std::string& path, bool read_only) {
 }
 
 SqliteDatabase::~SqliteDatabase() {
+  cache_.clear();  // finalize before closing
   if (db_) sqlite3_close_v2(db_);
+}
+
+SqliteCachedStatement SqliteDatabase::cached(std::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) it = cache_.emplace(std::string(sql), std::make_unique<SqliteStatement>(db_, sql)).first;
+  it->second->reset();
+  return SqliteCachedStatement(*it->second);
 }
 
 void SqliteDatabase::exec(std::string_view sql) {

@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -50,6 +52,21 @@ class SqliteStatement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// A statement from SqliteDatabase::cached(): reset, with its bindings cleared, when this goes out of
+// scope, so a cached statement never holds a read transaction open between uses.
+class SqliteCachedStatement {
+ public:
+  explicit SqliteCachedStatement(SqliteStatement& s) : s_(s) {}
+  ~SqliteCachedStatement() { s_.reset(); }
+  SqliteCachedStatement(const SqliteCachedStatement&) = delete;
+  SqliteCachedStatement& operator=(const SqliteCachedStatement&) = delete;
+  SqliteStatement* operator->() { return &s_; }
+  SqliteStatement& operator*() { return s_; }
+
+ private:
+  SqliteStatement& s_;
+};
+
 class SqliteDatabase {
  public:
   // Opens (creating) the file in WAL mode with a busy timeout; ":memory:" works too.
@@ -60,12 +77,15 @@ class SqliteDatabase {
 
   void exec(std::string_view sql);
   SqliteStatement prepare(std::string_view sql) { return SqliteStatement(db_, sql); }
+  // The statement for `sql`, prepared once per connection and reused (for SQL run often).
+  SqliteCachedStatement cached(std::string_view sql);
   std::int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
   int changes() const { return sqlite3_changes(db_); }
   sqlite3* handle() { return db_; }
 
  private:
   sqlite3* db_ = nullptr;
+  std::map<std::string, std::unique_ptr<SqliteStatement>, std::less<>> cache_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back unless committed (exceptions leave nothing half-written).

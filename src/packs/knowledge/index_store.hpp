@@ -8,10 +8,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "infra/sqlite.hpp"
 #include "packs/knowledge/chunker.hpp"
+#include "packs/knowledge/lexical_query.hpp"
 
 namespace mcpd::packs::knowledge {
 
@@ -23,6 +25,11 @@ struct DocumentInput {
   std::string revision;  // the source revision it was indexed at (git commit), may be empty
   std::uint64_t size = 0;
   std::string text;
+};
+
+struct PendingDocument {
+  DocumentInput input;
+  std::vector<Chunk> chunks;
 };
 
 struct DocumentInfo {
@@ -60,7 +67,10 @@ class IndexStore {
  public:
   explicit IndexStore(const std::string& path);
 
-  // Replaces (or adds) one document and its chunks in a single transaction.
+  // Replaces (or adds) documents and their chunks in one transaction: after a crash each document
+  // is either fully old or fully new (and so is the whole batch). Batching matters for speed: the
+  // full-text index is written with one statement per batch, and FTS5 writes a segment per statement.
+  void put_documents(const std::string& source, const std::vector<PendingDocument>& documents);
   void put_document(const std::string& source, const DocumentInput& doc, const std::vector<Chunk>& chunks);
   void delete_document(const std::string& source, const std::string& path);
   // path -> version, for the incremental comparison.
@@ -75,22 +85,33 @@ class IndexStore {
   void record_failure(const std::string& source, const std::string& error);
   std::vector<SourceState> sources();
 
-  // BM25 over chunks; `fts_query` must already be a valid FTS5 expression (see fts_query()).
-  std::vector<Hit> search(const std::string& fts_query, const Filters& filters, std::size_t limit, std::size_t offset);
+  // Chunks matching `query`, best first by BM25 (mcpd_bm25 with cached chunk counts). The hits
+  // carry no snippet yet: add_snippets() makes them for the hits actually shown.
+  std::vector<Hit> search(const LexicalQuery& query, const Filters& filters, std::size_t limit, std::size_t offset = 0);
+  // Replaces the snippet of each hit that contains a word of `query` with its best passage, the
+  // words marked **like this**; other hits keep theirs.
+  void add_snippets(const LexicalQuery& query, std::vector<Hit>& hits);
+  // How many chunks contain each term (each one an FTS5 phrase); counted once and cached until
+  // the index changes (here or in another process).
+  std::vector<std::int64_t> chunk_counts(const std::vector<std::string>& terms);
+  // The SQL of search() (with or without the filter joins) and of add_snippets(), for the
+  // benchmark's direct-SQLite floor. Parameters: ?1-?4 filters, ?5 expression, ?6 encoded counts,
+  // ?7 limit, ?8 offset; snippet: ?1 expression, ?2 chunk id.
+  static const char* search_sql(bool filtered);
+  static const char* snippet_sql();
+  static const char* count_sql();  // ?1: a phrase; the number of chunks containing it
   std::vector<DocumentInfo> list(const Filters& filters, std::size_t limit, std::size_t offset, std::int64_t& total);
   std::optional<DocumentInfo> find(const std::string& source, const std::string& path);
   std::optional<std::string> text(std::int64_t document_id);
-
-  // Builds a safe FTS5 query from user text: each word quoted, words OR-ed. Empty if no words.
-  static std::string fts_query(std::string_view user_text);
 
   // --- embeddings (keyed by chunk hash, so unchanged chunks keep theirs across resyncs) ---
   // The "provider:model" and dimension the stored vectors come from; nullopt when none recorded.
   std::optional<std::pair<std::string, std::size_t>> embedding_model();
   void set_embedding_model(const std::string& model, std::size_t dimension);
   void clear_embeddings();
-  // Chunks whose hash has no vector yet: (hash, text to embed).
-  std::vector<std::pair<std::string, std::string>> chunks_without_embedding(std::size_t limit);
+  // Among the next `limit` chunks after chunk id `after`, those whose hash has no vector yet:
+  // (hash, text to embed), one per hash. `after` moves to the last chunk looked at; start at 0.
+  std::vector<std::pair<std::string, std::string>> chunks_without_embedding(std::size_t limit, std::int64_t& after);
   void put_embeddings(const std::vector<std::pair<std::string, std::vector<float>>>& vectors);
   // Calls `fn(chunk_id, vector)` for every chunk that has a vector.
   void for_each_vector(const std::function<void(std::int64_t, const float*, std::size_t)>& fn);
@@ -102,9 +123,16 @@ class IndexStore {
   std::uint64_t generation() const { return generation_.load(); }
 
  private:
+  void delete_documents(const std::vector<std::int64_t>& ids);  // with their chunks; inside a transaction
+  std::int64_t chunk_count(const std::string& term);            // cached; mutex_ held
+
   std::mutex mutex_;
   infra::SqliteDatabase db_;
   std::atomic<std::uint64_t> generation_{1};
+  // chunk_counts() cache, valid for (generation_, PRAGMA data_version).
+  std::unordered_map<std::string, std::int64_t> counts_;
+  std::uint64_t counts_generation_ = 0;
+  std::int64_t counts_data_version_ = -1;
 };
 
 std::string now_iso8601();

@@ -1,7 +1,9 @@
 // Searcher implementation.
 #include "packs/knowledge/search.hpp"
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "core/cursor.hpp"
@@ -80,11 +82,57 @@ std::string trim(std::string s) {
   return s.substr(b, e - b + 1);
 }
 
+// Hits left after keeping at most `per_doc` per document.
+std::size_t capped_count(const std::vector<Hit>& hits, std::size_t per_doc) {
+  std::map<std::int64_t, std::size_t> seen;
+  std::size_t n = 0;
+  for (const auto& h : hits)
+    if (++seen[h.document_id] <= per_doc) ++n;
+  return n;
+}
+
+json::array to_json(const std::vector<std::string>& terms) {
+  json::array out;
+  for (const auto& t : terms) out.emplace_back(t);
+  return out;
+}
+
 }  // namespace
+
+std::vector<Hit> Searcher::lexical_search(const LexicalQuery& words, const Filters& filters, std::size_t pool,
+                                          std::size_t wanted, std::size_t per_doc, json::object& match) {
+  // Tier 1: every word the index knows (a word found nowhere would make the AND empty).
+  auto counts = store_.chunk_counts(words.terms);
+  LexicalQuery all;
+  std::vector<std::int64_t> all_counts;
+  for (std::size_t i = 0; i < words.terms.size(); ++i)
+    if (counts[i] > 0) {
+      all.terms.push_back(words.terms[i]);
+      all_counts.push_back(counts[i]);
+    }
+  match["all"] = to_json(all.terms);
+  if (all.empty()) return {};
+  auto hits = store_.search(all, filters, pool);
+  if (hits.size() >= pool || all.terms.size() < 2 || capped_count(hits, per_doc) >= wanted) return hits;
+  // Tier 2: the rarer words, after tier 1. When nothing has all the words and each one is common,
+  // the rarest word alone (the only case whose cost is not bounded by kRareTermBudget).
+  LexicalQuery rare = rarer_terms(all, all_counts);
+  if (rare.empty() && hits.empty()) {
+    auto rarest = std::min_element(all_counts.begin(), all_counts.end()) - all_counts.begin();
+    rare.terms = {all.terms[static_cast<std::size_t>(rarest)]};
+  }
+  if (rare.empty()) return hits;
+  match["any"] = to_json(rare.terms);
+  std::set<std::int64_t> seen;
+  for (const auto& h : hits) seen.insert(h.chunk_id);
+  for (auto& h : store_.search(rare, filters, pool + hits.size()))
+    if (hits.size() < pool && seen.insert(h.chunk_id).second) hits.push_back(std::move(h));
+  return hits;
+}
 
 json::object Searcher::input_schema() {
   return json::parse(R"J({"type":"object","properties":{
-    "query":{"type":"string","description":"What to look for (alias: q)"},
+    "query":{"type":"string","description":"What to look for (alias: q). Lexically, passages with every word come first, then passages with the query's rarer words; common English stop-words are ignored"},
     "q":{"type":"string","description":"Alias of query"},
     "limit":{"type":"integer","minimum":1,"maximum":100,"description":"Hits to return (default 10; alias: top_k)"},
     "top_k":{"type":"integer","minimum":1,"maximum":100,"description":"Alias of limit"},
@@ -137,13 +185,15 @@ SearchOutcome Searcher::search(const json::object& args) {
   Filters filters;
   if (!filters_arg(args, filters, error)) return error;
 
-  std::string fts = IndexStore::fts_query(query);
-  if (fts.empty() && mode == "lexical") return std::string("'query' has no searchable words");
+  LexicalQuery words = parse_lexical_query(query);
+  if (words.empty() && mode == "lexical") return std::string("'query' has no searchable words");
   // Fetch enough rows to fill the page after capping hits per document.
   std::size_t wanted = static_cast<std::size_t>(offset + limit);
   std::size_t pool = wanted * 4 + 8;
   std::vector<Hit> lexical, semantic;
-  if (mode != "semantic" && !fts.empty()) lexical = store_.search(fts, filters, pool, 0);
+  json::object match;  // which words the lexical tiers asked for
+  if (mode != "semantic" && !words.empty())
+    lexical = lexical_search(words, filters, pool, wanted, static_cast<std::size_t>(per_doc), match);
   if (mode != "lexical") {
     std::vector<float> vector;
     try {
@@ -188,12 +238,15 @@ SearchOutcome Searcher::search(const json::object& args) {
   for (auto& h : ranked)
     if (++per_document[h.document_id] <= per_doc) capped.push_back(std::move(h));
 
+  // Snippets only for the page shown: making one costs a pass over the chunk's text.
+  std::vector<Hit> page;
+  for (std::size_t i = static_cast<std::size_t>(offset); i < std::min(capped.size(), wanted); ++i) page.push_back(std::move(capped[i]));
+  store_.add_snippets(words, page);
+
   json::array results;
   std::size_t chars = 0;
   bool truncated = false;
-  std::size_t end = std::min(capped.size(), wanted);
-  for (std::size_t i = static_cast<std::size_t>(offset); i < end; ++i) {
-    const Hit& h = capped[i];
+  for (const Hit& h : page) {
     std::string snippet = h.snippet;
     if (chars + snippet.size() > static_cast<std::size_t>(max_chars)) {
       truncated = true;
@@ -219,6 +272,7 @@ SearchOutcome Searcher::search(const json::object& args) {
                       {"count", results.size()},
                       {"truncated", truncated},
                       {"results", std::move(results)}};
+  if (!match.empty()) answer["match"] = std::move(match);
   if (threshold_given && mode == "lexical")
     answer["note"] = "similarity_threshold applies to semantic and hybrid modes; this search was lexical";
   if (!truncated && capped.size() > wanted) answer["next_cursor"] = core::encode_cursor(wanted);

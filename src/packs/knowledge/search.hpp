@@ -37,6 +37,10 @@ class Searcher {
   static std::string render_text(const boost::json::object& answer);
 
  private:
+  // The two lexical tiers (see lexical_query.hpp); `match` gets the words each tier asked for.
+  std::vector<Hit> lexical_search(const LexicalQuery& words, const Filters& filters, std::size_t pool, std::size_t wanted,
+                                  std::size_t per_doc, boost::json::object& match);
+
   IndexStore& store_;
   Embedder* embedder_;
   HybridWeights weights_;

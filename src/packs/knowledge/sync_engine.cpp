@@ -2,9 +2,79 @@
 #include "packs/knowledge/sync_engine.hpp"
 
 #include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <optional>
 #include <set>
+#include <thread>
 
 namespace mcpd::packs::knowledge {
+
+namespace {
+
+// The reader hands the writer a batch when it holds this many documents or this much text (or
+// this many entries of any kind, so that progress moves on a resync with few changes).
+constexpr std::size_t kBatchDocuments = 2048;
+constexpr std::size_t kBatchBytes = 32u << 20;
+constexpr std::size_t kBatchEntries = 4096;
+
+// What the reader decided about one entry of the snapshot.
+struct Step {
+  enum class Kind { unchanged, skipped, document } kind = Kind::unchanged;
+  std::string path;
+  bool known = false;  // the index has a version of it
+  std::string reason;  // skipped
+  PendingDocument document;
+};
+
+// Reader -> writer hand-over: at most one batch waiting while the writer writes the previous one.
+class StepQueue {
+ public:
+  // False when the writer has stopped listening.
+  bool push(std::vector<Step> batch) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !full_ || stopped_; });
+    if (stopped_) return false;
+    waiting_ = std::move(batch);
+    full_ = true;
+    changed_.notify_all();
+    return true;
+  }
+  // Nothing more will come; `error` (if any) is rethrown by the writer.
+  void close(std::exception_ptr error = nullptr) {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    error_ = error;
+    changed_.notify_all();
+  }
+  // The next batch, or nullopt once the reader is done.
+  std::optional<std::vector<Step>> pop() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return full_ || closed_; });
+    if (full_) {
+      full_ = false;
+      changed_.notify_all();
+      return std::move(waiting_);
+    }
+    if (error_) std::rethrow_exception(error_);
+    return std::nullopt;
+  }
+  void stop() {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Step> waiting_;
+  bool full_ = false, closed_ = false, stopped_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace
 
 SyncResult SyncEngine::sync(Source& source, const std::function<void(std::size_t, std::size_t)>& progress,
                             const std::atomic<bool>* cancel) {
@@ -25,55 +95,97 @@ SyncResult SyncEngine::sync(Source& source, const std::function<void(std::size_t
     return finish();
   }
   result.revision = snapshot.revision;
-  auto stored = store_.versions(source.name());
+  const auto stored = store_.versions(source.name());
   std::set<std::string> present;
-  std::size_t done = 0, total = snapshot.entries.size();
+  for (const auto& entry : snapshot.entries) present.insert(entry.path);
 
-  for (const auto& entry : snapshot.entries) {
+  // The reader (its own thread) reads, extracts and chunks; this thread writes, in batches of
+  // documents, one transaction each (IndexStore::put_documents). The two overlap on two cores.
+  StepQueue queue;
+  std::thread reader([&] {
+    try {
+      std::vector<Step> batch;
+      std::size_t documents = 0, bytes = 0;
+      for (const auto& entry : snapshot.entries) {
+        Step step;
+        step.path = entry.path;
+        auto it = stored.find(entry.path);
+        step.known = it != stored.end();
+        step.kind = Step::Kind::skipped;
+        if (step.known && it->second == entry.version) {
+          step.kind = Step::Kind::unchanged;
+        } else if (!is_supported_path(entry.path)) {
+          auto dot = entry.path.rfind('.');
+          step.reason = "unsupported file type (" + (dot == std::string::npos ? entry.path : entry.path.substr(dot)) + ")";
+        } else if (entry.size > extract_options_.max_bytes) {
+          step.reason = "larger than " + std::to_string(extract_options_.max_bytes) + " bytes";
+        } else if (auto content = source.read(entry.path, step.reason); content) {
+          auto outcome = extract(entry.path, *content, extract_options_);
+          if (auto* refused = std::get_if<ExtractRefused>(&outcome)) {
+            step.reason = refused->reason;
+          } else {
+            auto& doc = std::get<ExtractedText>(outcome);
+            step.kind = Step::Kind::document;
+            step.document.input = {entry.path,    doc.title,         std::string(to_string(doc.kind)), entry.version,
+                                   snapshot.revision, entry.size, doc.text};
+            step.document.chunks = chunk(doc, chunk_options_);
+            ++documents;
+            bytes += doc.text.size();
+          }
+        } else {
+          step.known = false;  // unreadable: what is indexed stays until the file is readable again
+        }
+        batch.push_back(std::move(step));
+        if (documents >= kBatchDocuments || bytes >= kBatchBytes || batch.size() >= kBatchEntries) {
+          if (!queue.push(std::move(batch))) return;
+          batch.clear();
+          documents = bytes = 0;
+        }
+      }
+      if (!batch.empty() && !queue.push(std::move(batch))) return;
+      queue.close();
+    } catch (...) {
+      queue.close(std::current_exception());
+    }
+  });
+  struct Join {
+    StepQueue& queue;
+    std::thread& thread;
+    ~Join() {
+      queue.stop();
+      thread.join();
+    }
+  } join{queue, reader};
+
+  std::size_t done = 0;
+  const std::size_t total = snapshot.entries.size();
+  while (auto batch = queue.pop()) {
     if (cancel && cancel->load()) {
       result.cancelled = true;
       result.error = "cancelled";
       store_.record_failure(source.name(), "sync cancelled");
       return finish();
     }
-    present.insert(entry.path);
-    auto it = stored.find(entry.path);
-    bool known = it != stored.end();
-    if (known && it->second == entry.version) {
-      ++result.counts.unchanged;
-    } else if (!is_supported_path(entry.path)) {
-      auto dot = entry.path.rfind('.');
-      std::string ext = dot == std::string::npos ? entry.path : entry.path.substr(dot);
-      store_.record_skipped(source.name(), entry.path, "unsupported file type (" + ext + ")");
-      if (known) store_.delete_document(source.name(), entry.path);
-      ++result.counts.skipped;
-    } else if (entry.size > extract_options_.max_bytes) {
-      store_.record_skipped(source.name(), entry.path,
-                            "larger than " + std::to_string(extract_options_.max_bytes) + " bytes");
-      if (known) store_.delete_document(source.name(), entry.path);
-      ++result.counts.skipped;
-    } else {
-      std::string error;
-      auto content = source.read(entry.path, error);
-      if (!content) {
-        store_.record_skipped(source.name(), entry.path, error);
-        ++result.counts.skipped;
-      } else {
-        auto outcome = extract(entry.path, *content, extract_options_);
-        if (auto* refused = std::get_if<ExtractRefused>(&outcome)) {
-          store_.record_skipped(source.name(), entry.path, refused->reason);
-          if (known) store_.delete_document(source.name(), entry.path);
+    std::vector<PendingDocument> documents;
+    for (auto& step : *batch) {
+      switch (step.kind) {
+        case Step::Kind::unchanged:
+          ++result.counts.unchanged;
+          break;
+        case Step::Kind::skipped:
+          store_.record_skipped(source.name(), step.path, step.reason);
+          if (step.known) store_.delete_document(source.name(), step.path);
           ++result.counts.skipped;
-        } else {
-          auto& doc = std::get<ExtractedText>(outcome);
-          DocumentInput input{entry.path, doc.title, std::string(to_string(doc.kind)), entry.version,
-                              snapshot.revision, entry.size, doc.text};
-          store_.put_document(source.name(), input, chunk(doc, chunk_options_));
-          ++(known ? result.counts.updated : result.counts.added);
-        }
+          break;
+        case Step::Kind::document:
+          ++(step.known ? result.counts.updated : result.counts.added);
+          documents.push_back(std::move(step.document));
+          break;
       }
     }
-    if (progress) progress(++done, total);
+    store_.put_documents(source.name(), documents);
+    done += batch->size();
+    if (progress) progress(done, total);
   }
   for (const auto& [path, version] : stored) {
     if (present.count(path)) continue;
@@ -102,12 +214,13 @@ SyncResult SyncEngine::sync(Source& source, const std::function<void(std::size_t
 std::size_t SyncEngine::embed_missing(const std::atomic<bool>* cancel, std::string& error) {
   std::size_t done = 0;
   const std::string model = embedder_->provider() + ":" + embedder_->model();
+  std::int64_t after = 0;  // chunks are visited once, in id order
   for (;;) {
     if (cancel && cancel->load()) {
       error = "cancelled";
       return done;
     }
-    auto batch = store_.chunks_without_embedding(256);
+    auto batch = store_.chunks_without_embedding(256, after);
     if (batch.empty()) return done;
     std::vector<std::string> texts;
     texts.reserve(batch.size());

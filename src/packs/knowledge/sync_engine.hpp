@@ -1,5 +1,6 @@
-// Brings the index in line with a source: new and changed files are extracted, chunked and
-// replaced one transaction each; files gone from the source are deleted; refusals are recorded.
+// Brings the index in line with a source: new and changed files are read, extracted and chunked on
+// a reader thread while the calling thread writes them in batches of documents, one transaction
+// per batch (a crash loses at most the batch being written; the next sync redoes it); files gone from the source are deleted; refusals are recorded.
 // Incremental: a file whose version (git blob id, or size+mtime) is unchanged is not read again.
 #pragma once
 #include <atomic>
@@ -33,7 +34,7 @@ class SyncEngine {
   SyncEngine(IndexStore& store, ExtractOptions extract_options, ChunkOptions chunk_options, Embedder* embedder = nullptr)
       : store_(store), extract_options_(extract_options), chunk_options_(chunk_options), embedder_(embedder) {}
 
-  // `progress(done, total)` after each file; `cancel` is polled between files.
+  // `progress(done, total)` after each batch; `cancel` is polled between batches.
   SyncResult sync(Source& source, const std::function<void(std::size_t, std::size_t)>& progress = {},
                   const std::atomic<bool>* cancel = nullptr);
 

@@ -13,41 +13,16 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "temp_dir.hpp"
 #include "packs/knowledge/directory_source.hpp"
 
 using namespace mcpd::packs::knowledge;
 namespace fs = std::filesystem;
 
+using mcpd::test::TempDir;
+using mcpd::test::write_file;
+
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "mcpd-dirsrc-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    // Restore permissions a test may have removed, so the cleanup can descend.
-    for (auto it = fs::recursive_directory_iterator(path_, fs::directory_options::skip_permission_denied, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (!it->is_symlink()) fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    }
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void write_file(const fs::path& p, const std::string& content) {
-  fs::create_directories(p.parent_path());
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << content;
-}
 
 std::vector<std::string> paths(const Snapshot& s) {
   std::vector<std::string> out;

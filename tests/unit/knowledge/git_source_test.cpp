@@ -10,34 +10,25 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "temp_dir.hpp"
 #include "packs/knowledge/git_source.hpp"
 
 using namespace mcpd::packs::knowledge;
 namespace fs = std::filesystem;
 
+using mcpd::test::TempDir;
+using mcpd::test::write_file;
+
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "mcpd-gitsrc-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string quote(const std::string& s) {
   std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+  for (char c : s) {
+    if (c == '\'') out.append("'\\''");
+    else out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
 }
 
 // Runs a shell command; returns its stdout (trimmed) and fails the test on a non-zero exit.
@@ -52,12 +43,6 @@ std::string sh(const std::string& cmd) {
   if (status != 0) throw std::runtime_error("command failed: " + cmd + "\n" + out);
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
-}
-
-void write_file(const fs::path& p, const std::string& content) {
-  fs::create_directories(p.parent_path());
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << content;
 }
 
 // A working repository pushing to a bare "origin" repository, both under a temp dir.

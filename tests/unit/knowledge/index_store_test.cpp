@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "temp_dir.hpp"
 #include "packs/knowledge/directory_source.hpp"
 #include "packs/knowledge/index_store.hpp"
 #include "packs/knowledge/search.hpp"
@@ -13,66 +14,52 @@ using namespace mcpd::packs::knowledge;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-namespace {
+using mcpd::test::TempDir;
+using mcpd::test::write_file;
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("mcpd-kb-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-  static inline int counter = 0;
-};
+namespace {
 
 Chunk make_chunk(std::string text, std::string heading = "", int line = 1) {
   return Chunk{std::move(text), std::move(heading), line, line, "h-" + std::to_string(line)};
 }
 
-void write(const fs::path& p, const std::string& content) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << content;
-}
-
 }  // namespace
-
-TEST(IndexStore, FtsQueryQuotesEveryWord) {
-  EXPECT_EQ(IndexStore::fts_query("hello world"), R"("hello" OR "world")");
-  EXPECT_EQ(IndexStore::fts_query("c++ AND -x \"quoted\" NEAR(a b)"), R"("c" OR "AND" OR "x" OR "quoted" OR "NEAR" OR "a" OR "b")");
-  EXPECT_EQ(IndexStore::fts_query("  ;;  "), "");
-  EXPECT_EQ(IndexStore::fts_query("café"), "\"café\"");
-}
 
 TEST(IndexStore, ReplacesDocumentsAndSearchesWithFilters) {
   TempDir dir;
-  IndexStore store((dir.path / "kb.db").string());
+  IndexStore store((dir.path() / "kb.db").string());
   store.ensure_source("a", "directory");
   DocumentInput doc{"docs/x.md", "X", "markdown", "v1", "", 10, "alpha beta"};
   store.put_document("a", doc, {make_chunk("alpha beta", "Intro", 1)});
-  auto hits = store.search(IndexStore::fts_query("alpha"), {}, 10, 0);
+  auto hits = store.search(parse_lexical_query("alpha"), {}, 10, 0);
   ASSERT_EQ(hits.size(), 1u);
   EXPECT_EQ(hits[0].path, "docs/x.md");
   EXPECT_EQ(hits[0].heading, "Intro");
+  EXPECT_EQ(hits[0].snippet, "");  // made for the hits shown only
+  store.add_snippets(parse_lexical_query("alpha"), hits);
   EXPECT_NE(hits[0].snippet.find("**alpha**"), std::string::npos);
   EXPECT_GT(hits[0].score, 0);
 
   doc.version = "v2";
   doc.text = "gamma";
   store.put_document("a", doc, {make_chunk("gamma", "", 1)});  // replaces, never duplicates
-  EXPECT_TRUE(store.search(IndexStore::fts_query("alpha"), {}, 10, 0).empty());
-  EXPECT_EQ(store.search(IndexStore::fts_query("gamma"), {}, 10, 0).size(), 1u);
+  EXPECT_TRUE(store.search(parse_lexical_query("alpha"), {}, 10, 0).empty());
+  EXPECT_EQ(store.search(parse_lexical_query("gamma"), {}, 10, 0).size(), 1u);
   EXPECT_EQ(store.versions("a").at("docs/x.md"), "v2");
 
   store.put_document("a", {"src/y.cpp", "y.cpp", "code", "v1", "", 5, "gamma"}, {make_chunk("gamma", "", 1)});
   Filters by_prefix;
   by_prefix.path_prefix = "src/";
-  EXPECT_EQ(store.search(IndexStore::fts_query("gamma"), by_prefix, 10, 0).size(), 1u);
+  EXPECT_EQ(store.search(parse_lexical_query("gamma"), by_prefix, 10, 0).size(), 1u);
   Filters by_type;
   by_type.file_type = "md";
-  EXPECT_EQ(store.search(IndexStore::fts_query("gamma"), by_type, 10, 0).at(0).path, "docs/x.md");
+  EXPECT_EQ(store.search(parse_lexical_query("gamma"), by_type, 10, 0).at(0).path, "docs/x.md");
   Filters by_source;
   by_source.source = "b";
-  EXPECT_TRUE(store.search(IndexStore::fts_query("gamma"), by_source, 10, 0).empty());
+  EXPECT_TRUE(store.search(parse_lexical_query("gamma"), by_source, 10, 0).empty());
 
   store.delete_document("a", "docs/x.md");
-  EXPECT_EQ(store.search(IndexStore::fts_query("gamma"), {}, 10, 0).size(), 1u);
+  EXPECT_EQ(store.search(parse_lexical_query("gamma"), {}, 10, 0).size(), 1u);
   std::int64_t total = 0;
   EXPECT_EQ(store.list({}, 10, 0, total).size(), 1u);
   EXPECT_EQ(total, 1);
@@ -80,7 +67,7 @@ TEST(IndexStore, ReplacesDocumentsAndSearchesWithFilters) {
 
 TEST(Searcher, ValidatesArgumentsWithClearMessages) {
   TempDir dir;
-  IndexStore store((dir.path / "kb.db").string());
+  IndexStore store((dir.path() / "kb.db").string());
   Searcher s(store);
   auto err = [&](const char* args) {
     auto r = s.search(json::parse(args).as_object());
@@ -102,7 +89,7 @@ TEST(Searcher, ValidatesArgumentsWithClearMessages) {
 
 TEST(Searcher, CapsHitsPerDocumentAndPaginates) {
   TempDir dir;
-  IndexStore store((dir.path / "kb.db").string());
+  IndexStore store((dir.path() / "kb.db").string());
   store.ensure_source("a", "directory");
   std::vector<Chunk> chunks;
   for (int i = 1; i <= 6; ++i) chunks.push_back(make_chunk("needle number " + std::to_string(i), "", i));
@@ -120,11 +107,11 @@ TEST(Searcher, CapsHitsPerDocumentAndPaginates) {
 
 TEST(SyncEngine, IncrementalAndDeletionsWithADirectory) {
   TempDir dir;
-  auto root = dir.path / "root";
-  write(root / "a.md", "# A\n\nfirst apple\n");
-  write(root / "b.txt", "banana\n");
-  write(root / "c.bin", std::string("\0\1\2", 3));
-  IndexStore store((dir.path / "kb.db").string());
+  auto root = dir.path() / "root";
+  write_file(root / "a.md", "# A\n\nfirst apple\n");
+  write_file(root / "b.txt", "banana\n");
+  write_file(root / "c.bin", std::string("\0\1\2", 3));
+  IndexStore store((dir.path() / "kb.db").string());
   SyncEngine engine(store, {}, {});
   auto source = make_directory_source({"docs", root.string(), {}, {}});
   auto first = engine.sync(*source);
@@ -137,15 +124,15 @@ TEST(SyncEngine, IncrementalAndDeletionsWithADirectory) {
   EXPECT_EQ(again.counts.unchanged, 2u);
   EXPECT_EQ(again.counts.added + again.counts.updated, 0u);
 
-  write(root / "a.md", "# A\n\nsecond apricot, longer now\n");
+  write_file(root / "a.md", "# A\n\nsecond apricot, longer now\n");
   fs::remove(root / "b.txt");
   auto third = engine.sync(*source);
   EXPECT_EQ(third.counts.updated, 1u);
   EXPECT_EQ(third.counts.deleted, 1u);
-  EXPECT_TRUE(store.search(IndexStore::fts_query("banana"), {}, 10, 0).empty());
-  EXPECT_EQ(store.search(IndexStore::fts_query("apricot"), {}, 10, 0).size(), 1u);
+  EXPECT_TRUE(store.search(parse_lexical_query("banana"), {}, 10, 0).empty());
+  EXPECT_EQ(store.search(parse_lexical_query("apricot"), {}, 10, 0).size(), 1u);
 
-  auto missing = make_directory_source({"gone", (dir.path / "nope").string(), {}, {}});
+  auto missing = make_directory_source({"gone", (dir.path() / "nope").string(), {}, {}});
   auto failed = engine.sync(*missing);
   EXPECT_FALSE(failed.ok);
   EXPECT_FALSE(failed.error.empty());

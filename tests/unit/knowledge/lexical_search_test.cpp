@@ -1,0 +1,214 @@
+// Lexical search: query parsing, the mcpd_bm25 ranking function, batched writes and the two tiers.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "infra/sqlite.hpp"
+#include "temp_dir.hpp"
+#include "packs/knowledge/fts_rank.hpp"
+#include "packs/knowledge/index_store.hpp"
+#include "packs/knowledge/lexical_query.hpp"
+#include "packs/knowledge/search.hpp"
+
+using namespace mcpd::packs::knowledge;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+using mcpd::test::TempDir;
+
+namespace {
+
+PendingDocument doc(std::string path, std::vector<std::string> chunk_texts) {
+  PendingDocument d;
+  d.input = {path, path, "text", "v1", "", 1, ""};
+  int line = 1;
+  for (auto& t : chunk_texts) {
+    d.input.text += t + "\n";
+    d.chunks.push_back(Chunk{t, "", line, line, path + "#" + std::to_string(line)});
+    ++line;
+  }
+  return d;
+}
+
+std::vector<std::string> paths(const std::vector<Hit>& hits) {
+  std::vector<std::string> out;
+  for (const auto& h : hits) out.push_back(h.path);
+  return out;
+}
+
+json::object search(Searcher& s, const std::string& args) {
+  auto r = s.search(json::parse(args).as_object());
+  if (auto* e = std::get_if<std::string>(&r)) ADD_FAILURE() << *e;
+  return std::get<json::object>(r);
+}
+
+}  // namespace
+
+TEST(LexicalQuery, QuotesWordsDropsStopWordsAndDuplicates) {
+  EXPECT_EQ(parse_lexical_query("hello world").expression(), R"("hello" AND "world")");
+  EXPECT_EQ(any_of(parse_lexical_query("hello world")).expression(), R"("hello" OR "world")");
+  // FTS5 syntax is never passed through: operators and quotes become plain words or separators.
+  EXPECT_EQ(parse_lexical_query("c++ -x \"quoted\" NEAR(b c) col:term^ AND").expression(),
+            R"("c" AND "x" AND "quoted" AND "NEAR" AND "b" AND "col" AND "term")");
+  EXPECT_EQ(parse_lexical_query("list the contents of a directory").terms,
+            (std::vector<std::string>{"list", "contents", "directory"}));
+  EXPECT_EQ(parse_lexical_query("The the THE").terms, (std::vector<std::string>{"The"}));  // only stop-words: kept
+  EXPECT_EQ(parse_lexical_query("Copy copy COPY files").terms, (std::vector<std::string>{"Copy", "files"}));
+  EXPECT_TRUE(parse_lexical_query("  ;;  ").empty());
+  EXPECT_EQ(parse_lexical_query("café").expression(), "\"café\"");
+  std::string many;
+  for (int i = 0; i < 100; ++i) many += "w" + std::to_string(i) + " ";
+  EXPECT_EQ(parse_lexical_query(many).terms.size(), kMaxQueryTerms);
+}
+
+TEST(LexicalQuery, RarerTermsStayWithinTheBudget) {
+  LexicalQuery q = parse_lexical_query("common rare middle");
+  EXPECT_EQ(rarer_terms(q, {5000, 10, 900}, 1000).terms, (std::vector<std::string>{"rare", "middle"}));
+  EXPECT_FALSE(rarer_terms(q, {5000, 10, 900}, 1000).every);
+  EXPECT_EQ(rarer_terms(q, {5000, 10, 900}, 100).terms, (std::vector<std::string>{"rare"}));
+  EXPECT_TRUE(rarer_terms(q, {5000, 2000, 3000}, 1000).empty());
+}
+
+TEST(FtsRank, EqualsFts5Bm25WithAndWithoutGivenFrequencies) {
+  mcpd::infra::SqliteDatabase db(":memory:");
+  register_fts_rank(db.handle());
+  db.exec("CREATE VIRTUAL TABLE t USING fts5(title, body, tokenize='porter unicode61')");
+  const char* rows[][2] = {{"Alpha", "alpha beta gamma"},        {"Beta", "beta beta delta epsilon"},
+                           {"Gamma", "gamma alpha alpha alpha"}, {"Notes", "unrelated words entirely"},
+                           {"Alpha beta", "beta"},               {"Zeta", "alpha zeta zeta zeta zeta zeta zeta"}};
+  for (auto& r : rows) db.prepare("INSERT INTO t(title, body) VALUES (?1, ?2)").bind(1, r[0]).bind(2, r[1]).run();
+  for (const char* expr : {R"("alpha")", R"("alpha" OR "beta")", R"("beta" AND "alpha")", R"("gamma" OR "zeta" OR "beta")"}) {
+    auto reference = db.prepare("SELECT rowid, bm25(t, 3.0, 1.0) FROM t WHERE t MATCH ?1 ORDER BY rowid");
+    reference.bind(1, expr);
+    // Frequencies as the index computes them: the rows containing each phrase.
+    std::vector<std::int64_t> counts;
+    for (auto& phrase : any_of(parse_lexical_query(expr)).terms) {
+      auto c = db.prepare("SELECT count(*) FROM t WHERE t MATCH ?1");
+      c.bind(1, "\"" + phrase + "\"");
+      ASSERT_TRUE(c.step());
+      counts.push_back(c.int64(0));
+    }
+    std::string given = encode_frequencies(counts);
+    auto with = db.prepare("SELECT rowid, mcpd_bm25(t, ?2, 3.0, 1.0) FROM t WHERE t MATCH ?1 ORDER BY rowid");
+    with.bind(1, expr).bind_blob(2, given.data(), given.size());
+    auto without = db.prepare("SELECT rowid, mcpd_bm25(t, NULL, 3.0, 1.0) FROM t WHERE t MATCH ?1 ORDER BY rowid");
+    without.bind(1, expr);
+    int n = 0;
+    while (reference.step()) {
+      ASSERT_TRUE(with.step());
+      ASSERT_TRUE(without.step());
+      EXPECT_EQ(with.int64(0), reference.int64(0));
+      EXPECT_DOUBLE_EQ(with.real(1), reference.real(1)) << expr;
+      EXPECT_DOUBLE_EQ(without.real(1), reference.real(1)) << expr;
+      ++n;
+    }
+    EXPECT_FALSE(with.step());
+    EXPECT_GT(n, 0) << expr;
+  }
+  // Wrong-sized frequencies are not trusted: the function counts, like bm25().
+  auto wrong = db.prepare("SELECT mcpd_bm25(t, x'00', 3.0, 1.0) - bm25(t, 3.0, 1.0) FROM t WHERE t MATCH 'alpha'");
+  while (wrong.step()) EXPECT_NEAR(wrong.real(0), 0.0, 1e-12);
+}
+
+TEST(IndexStore, BatchedWritesKeepTheFullTextIndexConsistent) {
+  TempDir dir;
+  IndexStore store((dir.path() / "kb.db").string());
+  store.ensure_source("s", "directory");
+  store.put_documents("s", {doc("a.txt", {"apple orchard", "apple pie"}), doc("b.txt", {"banana split"}),
+                            doc("c.txt", {"cherry apple"})});
+  EXPECT_EQ(store.check_integrity(), "");
+  EXPECT_EQ(store.search(parse_lexical_query("apple"), {}, 10).size(), 3u);
+  // Replacing some documents of the batch and adding one: old chunks leave the full-text index.
+  store.put_documents("s", {doc("a.txt", {"avocado"}), doc("d.txt", {"date apple"})});
+  EXPECT_EQ(store.check_integrity(), "");
+  auto apple = paths(store.search(parse_lexical_query("apple"), {}, 10));
+  std::sort(apple.begin(), apple.end());
+  EXPECT_EQ(apple, (std::vector<std::string>{"c.txt", "d.txt"}));
+  EXPECT_EQ(paths(store.search(parse_lexical_query("avocado"), {}, 10)), (std::vector<std::string>{"a.txt"}));
+  store.delete_document("s", "c.txt");
+  EXPECT_EQ(store.check_integrity(), "");
+  EXPECT_EQ(paths(store.search(parse_lexical_query("apple"), {}, 10)), (std::vector<std::string>{"d.txt"}));
+  // Counts follow the changes (the cache is dropped when the index changes).
+  EXPECT_EQ(store.chunk_counts({"apple", "avocado", "missing"}), (std::vector<std::int64_t>{1, 1, 0}));
+  store.put_documents("s", {doc("e.txt", {"apple", "apple again"})});
+  EXPECT_EQ(store.chunk_counts({"apple"}), (std::vector<std::int64_t>{3}));
+}
+
+TEST(IndexStore, OpensAnIndexMadeWithTheOldTriggers) {
+  TempDir dir;
+  auto file = (dir.path() / "kb.db").string();
+  { IndexStore store(file); }
+  {
+    // What earlier versions created: the full-text index kept by per-row triggers.
+    mcpd::infra::SqliteDatabase db(file);
+    db.exec(R"SQL(
+CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+  INSERT INTO chunks_fts(rowid, title, heading, text) VALUES (new.id, new.title, new.heading, new.text);
+END;
+CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+  INSERT INTO chunks_fts(chunks_fts, rowid, title, heading, text) VALUES ('delete', old.id, old.title, old.heading, old.text);
+END;)SQL");
+  }
+  IndexStore store(file);
+  store.ensure_source("s", "directory");
+  store.put_documents("s", {doc("a.txt", {"apple"})});
+  store.put_documents("s", {doc("a.txt", {"apricot"})});
+  EXPECT_EQ(store.check_integrity(), "");  // no chunk indexed twice, none left behind
+  EXPECT_EQ(store.search(parse_lexical_query("apricot"), {}, 10).size(), 1u);
+  EXPECT_TRUE(store.search(parse_lexical_query("apple"), {}, 10).empty());
+}
+
+TEST(Searcher, PassagesWithEveryWordComeFirstThenTheRarerWords) {
+  TempDir dir;
+  IndexStore store((dir.path() / "kb.db").string());
+  store.ensure_source("s", "directory");
+  std::vector<PendingDocument> docs;
+  // "common" is in every document; "zephyr" and "quartz" are rare.
+  docs.push_back(doc("both.txt", {"common zephyr quartz"}));
+  docs.push_back(doc("zephyr.txt", {"common zephyr zephyr zephyr zephyr"}));
+  docs.push_back(doc("quartz.txt", {"common quartz"}));
+  for (int i = 0; i < 20; ++i) docs.push_back(doc("filler" + std::to_string(i) + ".txt", {"common filler text"}));
+  store.put_documents("s", docs);
+  Searcher s(store);
+
+  auto answer = search(s, R"({"query":"the zephyr and quartz","limit":10})");
+  const auto& results = answer.at("results").as_array();
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].at("path").as_string(), "both.txt");  // every word
+  std::set<std::string> rest{std::string(results[1].at("path").as_string()), std::string(results[2].at("path").as_string())};
+  EXPECT_EQ(rest, (std::set<std::string>{"zephyr.txt", "quartz.txt"}));
+  EXPECT_EQ(json::serialize(answer.at("match")), R"({"all":["zephyr","quartz"],"any":["zephyr","quartz"]})");
+  EXPECT_NE(results[0].at("snippet").as_string().find("**zephyr**"), std::string::npos);
+
+  // A word found nowhere does not empty the answer; stop-words are not searched for.
+  answer = search(s, R"({"query":"zephyr xylograph","limit":10})");
+  EXPECT_EQ(json::serialize(answer.at("match")), R"({"all":["zephyr"]})");
+  EXPECT_EQ(answer.at("results").as_array().size(), 2u);
+
+  // Enough passages with every word: the rarer-word tier does not run.
+  answer = search(s, R"({"query":"common filler","limit":5})");
+  EXPECT_FALSE(answer.at("match").as_object().contains("any"));
+  EXPECT_EQ(answer.at("results").as_array().size(), 5u);
+}
+
+TEST(Searcher, CommonWordsOverTheBudgetAreLeftOutOfTheSecondTier) {
+  TempDir dir;
+  IndexStore store((dir.path() / "kb.db").string());
+  store.ensure_source("s", "directory");
+  // "alpha" and "beta" are each in more chunks than the budget and never together; "gamma" is rare.
+  std::vector<std::string> alpha, beta;
+  for (std::int64_t i = 0; i <= kRareTermBudget; ++i) {
+    alpha.push_back("alpha " + std::to_string(i));
+    beta.push_back("beta " + std::to_string(i));
+  }
+  store.put_documents("s", {doc("alpha.txt", alpha), doc("beta.txt", beta), doc("gamma.txt", {"gamma alpha"})});
+  Searcher s(store);
+  auto answer = search(s, R"({"query":"alpha beta gamma","limit":3})");
+  EXPECT_EQ(json::serialize(answer.at("match")), R"({"all":["alpha","beta","gamma"],"any":["gamma"]})");
+  ASSERT_EQ(answer.at("results").as_array().size(), 1u);
+  EXPECT_EQ(answer.at("results").as_array()[0].at("path").as_string(), "gamma.txt");
+  // Nothing has both common words and none is under the budget: the rarest one alone.
+  answer = search(s, R"({"query":"alpha beta","limit":3})");
+  EXPECT_EQ(answer.at("match").at("any").as_array().size(), 1u);
+  EXPECT_FALSE(answer.at("results").as_array().empty());
+}
