@@ -57,7 +57,10 @@ TEST(LexicalQuery, QuotesWordsDropsStopWordsAndDuplicates) {
   EXPECT_TRUE(parse_lexical_query("  ;;  ").empty());
   EXPECT_EQ(parse_lexical_query("café").expression(), "\"café\"");
   std::string many;
-  for (int i = 0; i < 100; ++i) many += "w" + std::to_string(i) + " ";
+  for (int i = 0; i < 100; ++i) {
+    many.push_back('w');
+    many.append(std::to_string(i)).push_back(' ');
+  }
   EXPECT_EQ(parse_lexical_query(many).terms.size(), kMaxQueryTerms);
 }
 
