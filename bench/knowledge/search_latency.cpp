@@ -8,17 +8,20 @@
 // 1. initialize (Mcp-Session-Id) and notifications/initialized on one keep-alive connection;
 // 2. a warm-up pass: the first --warmup queries once through MCP and once on SQLite, not recorded;
 // 3. the measured pass: per query, tools/call search_documents {"query": q, "limit": L} over the
-//    same connection, and ("fts5", the floor) the same statements the server runs for it, issued
-//    directly on a read-only SQLite connection with prepared statements: the chunk counts, the
-//    ranked tier(s), the snippets of the page. With --naive N, the first N queries also run as one
-//    plain FTS5 query (every word OR-ed, built-in bm25(), snippets for every row: "fts5_plain_or").
-//    The paths alternate their order from query to query.
+//    same connection ("mcp"), and on a read-only SQLite connection with prepared statements the
+//    statements the server runs for it: the chunk counts, the ranked tier(s), then the page's
+//    snippets made by FTS5's snippet() ("fts5", the raw-FTS5 floor) or, in a separate run, by
+//    mcpd's Snippeter ("in_process": mcpd's search engine without MCP, HTTP and JSON). With
+//    --naive N, the first N queries also run as one plain FTS5 query (every word OR-ed, built-in
+//    bm25(), a snippet for every row: "fts5_plain_or", how mcpd searched before the tiers).
+//    The paths rotate their order from query to query.
 // Every answer is checked: no MCP error, the same first hit and the same tier plan ("match") on
 // both paths. Prints one JSON object: p50/p90/p99/mean/max per path (milliseconds) and the
 // MCP/FTS5 ratios. Loopback only; every step is bounded in count and time.
 #include "packs/knowledge/fts_rank.hpp"
 #include "packs/knowledge/index_store.hpp"
 #include "packs/knowledge/lexical_query.hpp"
+#include "packs/knowledge/snippet.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -39,6 +42,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -58,9 +62,11 @@ double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std
 
 // ---- the index's queries, as the Searcher plans them and IndexStore runs them ----
 //
-// The same statements (IndexStore::search_sql/snippet_sql/count_sql), the same query planning
+// The same statements (IndexStore::search_sql/count_sql), the same query planning
 // (lexical_query.hpp: parse_lexical_query, rarer_terms, any_of) and the same decisions as
 // Searcher::lexical_search, on a plain read-only SQLite connection with mcpd_bm25 registered.
+// Snippets for the page either as raw FTS5 makes them (snippet(), the floor) or as mcpd does
+// (Snippeter over FTS5's tokenizer, the "in-process" path: mcpd's search without MCP and HTTP).
 
 using mcpd::packs::knowledge::IndexStore;
 using mcpd::packs::knowledge::LexicalQuery;
@@ -76,12 +82,15 @@ class RawIndex {
       die(std::string("PRAGMA mmap_size: ") + sqlite3_errmsg(db_));
     mcpd::packs::knowledge::register_fts_rank(db_);
     search_ = prepare(IndexStore::search_sql(false));
-    snippet_ = prepare(IndexStore::snippet_sql());
+    snippet_ = prepare(kSnippetSql);
+    chunk_text_ = prepare("SELECT text FROM chunks WHERE id = ?1");
+    snippeter_ = std::make_unique<mcpd::packs::knowledge::Snippeter>(db_);
     count_ = prepare(IndexStore::count_sql());
     naive_ = prepare(kNaiveSql);
   }
   ~RawIndex() {
-    for (auto* st : {search_, snippet_, count_, naive_}) sqlite3_finalize(st);
+    snippeter_.reset();
+    for (auto* st : {search_, snippet_, chunk_text_, count_, naive_}) sqlite3_finalize(st);
     sqlite3_close_v2(db_);
   }
 
@@ -91,7 +100,8 @@ class RawIndex {
     std::string match;       // the words each tier asked for, as the answer's "match" field
   };
 
-  Result run(const std::string& text, std::size_t limit) {
+  // `fts5_snippets`: snippet() for the page (raw FTS5); else mcpd's Snippeter.
+  Result run(const std::string& text, std::size_t limit, bool fts5_snippets) {
     const std::size_t pool = limit * 4 + 8, per_doc = 3;  // the Searcher's defaults
     LexicalQuery words = mcpd::packs::knowledge::parse_lexical_query(text);
     LexicalQuery all;
@@ -122,10 +132,15 @@ class RawIndex {
     auto page = capped(hits, per_doc, limit);
     const std::string snippet_expression = mcpd::packs::knowledge::any_of(words).expression();
     for (const auto& h : page) {
-      bind_text(snippet_, 1, snippet_expression);
-      sqlite3_bind_int64(snippet_, 2, h.chunk);
-      if (sqlite3_step(snippet_) == SQLITE_ROW) (void)sqlite3_column_bytes(snippet_, 0);
-      sqlite3_reset(snippet_);
+      sqlite3_stmt* st = fts5_snippets ? snippet_ : chunk_text_;
+      if (fts5_snippets) bind_text(snippet_, 1, snippet_expression);
+      sqlite3_bind_int64(st, fts5_snippets ? 2 : 1, h.chunk);
+      if (sqlite3_step(st) == SQLITE_ROW) {
+        std::string_view column(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                                static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
+        if (!fts5_snippets) (void)snippeter_->make(words.terms, column);
+      }
+      sqlite3_reset(st);
     }
     Result r;
     r.rows = page.size();
@@ -150,6 +165,9 @@ class RawIndex {
   }
 
  private:
+  // Raw FTS5's way to the snippet of one hit.
+  static constexpr const char* kSnippetSql =
+      "SELECT snippet(chunks_fts, 2, '**', '**', '…', 24) FROM chunks_fts WHERE chunks_fts MATCH ?1 AND rowid = ?2";
   static constexpr const char* kNaiveSql =
       "SELECT c.id, d.path, snippet(chunks_fts, 2, '**', '**', '…', 24), bm25(chunks_fts, 4.0, 2.0, 1.0) "
       "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.document_id "
@@ -225,7 +243,8 @@ class RawIndex {
   }
 
   sqlite3* db_ = nullptr;
-  sqlite3_stmt *search_ = nullptr, *snippet_ = nullptr, *count_ = nullptr, *naive_ = nullptr;
+  sqlite3_stmt *search_ = nullptr, *snippet_ = nullptr, *chunk_text_ = nullptr, *count_ = nullptr, *naive_ = nullptr;
+  std::unique_ptr<mcpd::packs::knowledge::Snippeter> snippeter_;
   std::map<std::string, std::int64_t> counts_;
 };
 
@@ -487,7 +506,9 @@ int main(int argc, char** argv) {
   r = http.post(path, R"({"jsonrpc":"2.0","method":"notifications/initialized"})", headers);
   if (r.status != 202 && r.status != 200) die("notifications/initialized: HTTP " + std::to_string(r.status));
 
-  RawIndex raw(db_path);
+  // One connection per path, so that no path runs on SQLite caches another path just warmed for
+  // the same query (the server has its own connection too).
+  RawIndex raw(db_path), engine(db_path), plain(db_path);
   std::int64_t next_id = 1;
   std::size_t mcp_errors = 0, mcp_empty = 0, raw_empty = 0, first_hit_mismatch = 0;
 
@@ -529,10 +550,11 @@ int main(int argc, char** argv) {
     if (Clock::now() > deadline) break;
     McpAnswer a;
     mcp_call(q, false, a);
-    raw.run(q, static_cast<std::size_t>(limit));
+    raw.run(q, static_cast<std::size_t>(limit), true);
+    engine.run(q, static_cast<std::size_t>(limit), false);
   }
 
-  Stats mcp, floor_stats, naive_stats;
+  Stats mcp, floor_stats, engine_stats, naive_stats;
   std::size_t match_mismatch = 0;
   std::size_t done = 0;
   bool truncated = false;
@@ -545,7 +567,7 @@ int main(int argc, char** argv) {
     McpAnswer answer;
     RawIndex::Result floor_result;
     // Alternate the order, so that neither path always runs on a cache the other just warmed.
-    const std::size_t paths = static_cast<long>(i) < naive ? 3 : 2;
+    const std::size_t paths = static_cast<long>(i) < naive ? 4 : 3;
     for (std::size_t k = 0; k < paths; ++k) {
       switch ((i + k) % paths) {
         case 0:
@@ -553,13 +575,19 @@ int main(int argc, char** argv) {
           break;
         case 1: {
           auto t0 = Clock::now();
-          floor_result = raw.run(q, static_cast<std::size_t>(limit));
+          floor_result = raw.run(q, static_cast<std::size_t>(limit), true);
           floor_stats.ms.push_back(ms_since(t0));
           break;
         }
         case 2: {
           auto t0 = Clock::now();
-          raw.run_naive(q, static_cast<std::size_t>(limit));
+          engine.run(q, static_cast<std::size_t>(limit), false);
+          engine_stats.ms.push_back(ms_since(t0));
+          break;
+        }
+        case 3: {
+          auto t0 = Clock::now();
+          plain.run_naive(q, static_cast<std::size_t>(limit));
           naive_stats.ms.push_back(ms_since(t0));
           break;
         }
@@ -582,8 +610,10 @@ int main(int argc, char** argv) {
                    {"truncated", truncated},
                    {"mcp", mcp.summary()},
                    {"fts5", floor_stats.summary()},
+                   {"in_process", engine_stats.summary()},
                    {"ratio_p50", r3(p50_ratio)},
                    {"ratio_p99", r3(p99_ratio)},
+                   {"ratio_p50_in_process", r3(engine_stats.p(0.5) > 0 ? mcp.p(0.5) / engine_stats.p(0.5) : 0)},
                    {"mcp_errors", mcp_errors},
                    {"mcp_empty", mcp_empty},
                    {"fts5_empty", raw_empty},

@@ -86,6 +86,8 @@ void mcpd_bm25(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* c
   sqlite3_result_double(ctx, -score);
 }
 
+}  // namespace
+
 fts5_api* fts5_of(sqlite3* db) {
   fts5_api* api = nullptr;
   sqlite3_stmt* st = nullptr;
@@ -96,8 +98,6 @@ fts5_api* fts5_of(sqlite3* db) {
   sqlite3_finalize(st);
   return api;
 }
-
-}  // namespace
 
 void register_fts_rank(sqlite3* db) {
   fts5_api* api = fts5_of(db);

@@ -24,6 +24,9 @@ namespace mcpd::packs::knowledge {
 // std::runtime_error when the SQLite library has no FTS5.
 void register_fts_rank(sqlite3* db);
 
+// The connection's FTS5 API (null when SQLite was built without FTS5).
+fts5_api* fts5_of(sqlite3* db);
+
 std::string encode_frequencies(const std::vector<std::int64_t>& counts);
 
 }  // namespace mcpd::packs::knowledge

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "packs/knowledge/fts_rank.hpp"
+#include "packs/knowledge/snippet.hpp"
 
 namespace mcpd::packs::knowledge {
 
@@ -56,6 +57,7 @@ CREATE TABLE IF NOT EXISTS skipped(
   db_.exec("PRAGMA wal_autocheckpoint = 16384; PRAGMA mmap_size = 268435456");
   db_.exec("INSERT INTO chunks_fts(chunks_fts, rank) VALUES('hashsize', 67108864)");
   register_fts_rank(db_.handle());
+  snippeter_ = std::make_unique<Snippeter>(db_.handle());
 }
 
 namespace {
@@ -255,16 +257,12 @@ const char* IndexStore::search_sql(bool filtered) {
   return filtered ? with_filters.c_str() : unfiltered.c_str();
 }
 
-const char* IndexStore::snippet_sql() {
-  return "SELECT snippet(chunks_fts, 2, '**', '**', '…', 24) FROM chunks_fts WHERE chunks_fts MATCH ?1 AND rowid = ?2";
-}
-
 const char* IndexStore::count_sql() { return "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?1"; }
 
-std::int64_t IndexStore::chunk_count(const std::string& term) {
+void IndexStore::check_counts() {
   std::int64_t data_version = 0;
   {
-    auto v = db_.cached("PRAGMA data_version");
+    auto v = db_.cached("PRAGMA data_version");  // changes when another connection commits
     if (v->step()) data_version = v->int64(0);
   }
   if (counts_generation_ != generation_.load() || counts_data_version_ != data_version || counts_.size() > 100000) {
@@ -272,6 +270,9 @@ std::int64_t IndexStore::chunk_count(const std::string& term) {
     counts_generation_ = generation_.load();
     counts_data_version_ = data_version;
   }
+}
+
+std::int64_t IndexStore::chunk_count(const std::string& term) {
   std::string key = term;
   for (auto& c : key)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -287,6 +288,7 @@ std::int64_t IndexStore::chunk_count(const std::string& term) {
 
 std::vector<std::int64_t> IndexStore::chunk_counts(const std::vector<std::string>& terms) {
   std::lock_guard lock(mutex_);
+  check_counts();
   std::vector<std::int64_t> out;
   out.reserve(terms.size());
   for (const auto& t : terms) out.push_back(chunk_count(t));
@@ -297,6 +299,7 @@ std::vector<Hit> IndexStore::search(const LexicalQuery& query, const Filters& fi
   std::lock_guard lock(mutex_);
   std::vector<Hit> out;
   if (query.empty()) return out;
+  check_counts();
   std::vector<std::int64_t> counts;
   for (const auto& t : query.terms) counts.push_back(chunk_count(t));
   const bool filtered = !(filters.source + filters.path_prefix + filters.file_type + filters.updated_after).empty();
@@ -313,14 +316,17 @@ std::vector<Hit> IndexStore::search(const LexicalQuery& query, const Filters& fi
   return out;
 }
 
+IndexStore::~IndexStore() = default;
+
 void IndexStore::add_snippets(const LexicalQuery& query, std::vector<Hit>& hits) {
-  if (query.empty()) return;
   std::lock_guard lock(mutex_);
-  const std::string expression = any_of(query).expression();
-  auto q = db_.cached(snippet_sql());
+  auto q = db_.cached("SELECT text FROM chunks WHERE id = ?1");
   for (auto& h : hits) {
-    q->bind(1, expression).bind(2, h.chunk_id);
-    if (q->step()) h.snippet = q->text(0);
+    q->bind(1, h.chunk_id);
+    if (q->step()) {
+      Snippet s = snippeter_->make(query.terms, q->text(0));
+      if (s.marked || h.snippet.empty()) h.snippet = std::move(s.text);
+    }
     q->reset();
   }
 }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -63,9 +64,12 @@ struct SkippedFile {
   std::string source, path, reason, at;
 };
 
+class Snippeter;
+
 class IndexStore {
  public:
   explicit IndexStore(const std::string& path);
+  ~IndexStore();
 
   // Replaces (or adds) documents and their chunks in one transaction: after a crash each document
   // is either fully old or fully new (and so is the whole batch). Batching matters for speed: the
@@ -89,16 +93,14 @@ class IndexStore {
   // carry no snippet yet: add_snippets() makes them for the hits actually shown.
   std::vector<Hit> search(const LexicalQuery& query, const Filters& filters, std::size_t limit, std::size_t offset = 0);
   // Replaces the snippet of each hit that contains a word of `query` with its best passage, the
-  // words marked **like this**; other hits keep theirs.
+  // words marked **like this** (see snippet.hpp); other hits keep theirs, or get the chunk's start.
   void add_snippets(const LexicalQuery& query, std::vector<Hit>& hits);
   // How many chunks contain each term (each one an FTS5 phrase); counted once and cached until
   // the index changes (here or in another process).
   std::vector<std::int64_t> chunk_counts(const std::vector<std::string>& terms);
-  // The SQL of search() (with or without the filter joins) and of add_snippets(), for the
-  // benchmark's direct-SQLite floor. Parameters: ?1-?4 filters, ?5 expression, ?6 encoded counts,
-  // ?7 limit, ?8 offset; snippet: ?1 expression, ?2 chunk id.
+  // The SQL of search() (with or without the filter joins), for the benchmark's direct-SQLite
+  // floor. Parameters: ?1-?4 filters, ?5 expression, ?6 encoded counts, ?7 limit, ?8 offset.
   static const char* search_sql(bool filtered);
-  static const char* snippet_sql();
   static const char* count_sql();  // ?1: a phrase; the number of chunks containing it
   std::vector<DocumentInfo> list(const Filters& filters, std::size_t limit, std::size_t offset, std::int64_t& total);
   std::optional<DocumentInfo> find(const std::string& source, const std::string& path);
@@ -124,10 +126,12 @@ class IndexStore {
 
  private:
   void delete_documents(const std::vector<std::int64_t>& ids);  // with their chunks; inside a transaction
-  std::int64_t chunk_count(const std::string& term);            // cached; mutex_ held
+  void check_counts();                                          // drops the cache if stale; mutex_ held
+  std::int64_t chunk_count(const std::string& term);            // cached; mutex_ held, after check_counts()
 
   std::mutex mutex_;
   infra::SqliteDatabase db_;
+  std::unique_ptr<Snippeter> snippeter_;  // uses db_'s tokenizer
   std::atomic<std::uint64_t> generation_{1};
   // chunk_counts() cache, valid for (generation_, PRAGMA data_version).
   std::unordered_map<std::string, std::int64_t> counts_;

@@ -141,7 +141,7 @@ json::object Searcher::input_schema() {
     "similarity_threshold":{"type":"number","minimum":0,"maximum":1,"description":"Minimum cosine similarity (semantic and hybrid modes)"},
     "mode":{"type":"string","enum":["lexical","semantic","hybrid"],"description":"Default: the best mode the index supports"},
     "source":{"type":"string"},"path_prefix":{"type":"string"},
-    "file_type":{"type":"string","description":"markdown, text, code, html, pdf, or an extension such as md"},
+    "file_type":{"type":"string","description":"markdown, text, code, html, pdf, man, or an extension such as md"},
     "updated_after":{"type":"string","description":"ISO-8601 time; documents indexed at or after it"},
     "max_per_document":{"type":"integer","minimum":1,"maximum":20,"description":"Hits per document (default 3)"},
     "max_chars":{"type":"integer","minimum":500,"maximum":200000,"description":"Cap on the answer's snippet text (default 20000)"}}})J").as_object();

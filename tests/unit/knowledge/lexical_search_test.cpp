@@ -9,6 +9,7 @@
 #include "packs/knowledge/index_store.hpp"
 #include "packs/knowledge/lexical_query.hpp"
 #include "packs/knowledge/search.hpp"
+#include "packs/knowledge/snippet.hpp"
 
 using namespace mcpd::packs::knowledge;
 namespace fs = std::filesystem;
@@ -214,4 +215,35 @@ TEST(Searcher, CommonWordsOverTheBudgetAreLeftOutOfTheSecondTier) {
   answer = search(s, R"({"query":"alpha beta","limit":3})");
   EXPECT_EQ(answer.at("match").at("any").as_array().size(), 1u);
   EXPECT_FALSE(answer.at("results").as_array().empty());
+}
+
+TEST(Snippeter, MarksWordsAsTheIndexMatchesThem) {
+  mcpd::infra::SqliteDatabase db(":memory:");
+  Snippeter s(db.handle());
+  // Stemmed, case-folded and accent-folded as 'porter unicode61' does; whole words only.
+  auto a = s.make({"directory", "Cafe"}, "List the DIRECTORIES of the café; a subdirectory is not one.");
+  EXPECT_TRUE(a.marked);
+  EXPECT_EQ(a.text, "List the **DIRECTORIES** of the **café**; a subdirectory is not one.");
+  // A word with inner punctuation is a phrase of tokens; each token is marked.
+  EXPECT_EQ(s.make({"INTERFACE_LINK"}, "see INTERFACE_LINK_LIBRARIES").text, "see **INTERFACE**_**LINK**_LIBRARIES");
+  // No word of the query: the start of the text, unmarked.
+  auto none = s.make({"zebra"}, "one two three four five", 3);
+  EXPECT_FALSE(none.marked);
+  EXPECT_EQ(none.text, "one two three…");
+  EXPECT_EQ(s.make({"x"}, "").text, "");
+}
+
+TEST(Snippeter, PicksTheWindowWithTheMostDistinctWords) {
+  mcpd::infra::SqliteDatabase db(":memory:");
+  Snippeter s(db.handle());
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "alpha filler ";
+  text += "alpha beta gamma ";
+  for (int i = 0; i < 40; ++i) text += "filler ";
+  auto out = s.make({"alpha", "beta", "gamma"}, text, 10);
+  EXPECT_TRUE(out.marked);
+  EXPECT_NE(out.text.find("**alpha** **beta** **gamma**"), std::string::npos) << out.text;
+  EXPECT_EQ(out.text.rfind("…", 0), 0u) << out.text;          // cut before
+  EXPECT_EQ(out.text.substr(out.text.size() - 3), "…") << out.text;  // and after
+  EXPECT_EQ(s.tokens("Running Directories", false), (std::vector<std::string>{"run", "directori"}));
 }
