@@ -2,6 +2,7 @@
 // root (files, directories, loops), unreadable and special files, versions, reads, bounds.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fcntl.h>
@@ -216,6 +217,22 @@ TEST(DirectorySource, FileReplacedBySymlinkAfterTheSnapshotIsNotRead) {
   EXPECT_FALSE(src->read("sub/x.md", err));
 }
 
+// What a source sees of a folder holding an unreadable file and an unreadable directory, as one
+// line: the paths, the reasons given, and what reading the file says.
+std::string unreadable_outcome(const fs::path& root) {
+  auto src = source_at(root);
+  auto snap = src->snapshot();
+  std::string out;
+  for (const auto& p : paths(snap)) out += p + ";";
+  for (const char* name : {"locked.md", "closed"}) {
+    auto* f = find_skipped(snap, name);
+    out += std::string(name) + "=" + (f ? f->reason : "(not skipped)") + ";";
+  }
+  std::string err;
+  out += src->read("locked.md", err) ? "read" : "not read: " + err;
+  return out;
+}
+
 TEST(DirectorySource, UnreadableFilesAndDirectoriesAreSkipped) {
   TempDir t;
   write_file(t.path() / "ok.md", "ok");
@@ -223,24 +240,36 @@ TEST(DirectorySource, UnreadableFilesAndDirectoriesAreSkipped) {
   write_file(t.path() / "closed/inner.md", "inner");
   fs::permissions(t.path() / "locked.md", fs::perms::none);
   fs::permissions(t.path() / "closed", fs::perms::none);
-  int fd = ::open((t.path() / "locked.md").c_str(), O_RDONLY);
-  if (fd >= 0) {
-    ::close(fd);
-    GTEST_SKIP() << "running with privileges that read a mode-000 file (root?): the unreadable case "
-                    "cannot be produced here";
+  std::string outcome;
+  if (::geteuid() != 0) {
+    outcome = unreadable_outcome(t.path());
+  } else {
+    // Root reads mode-000 files, so the source runs in a child that has become `nobody`.
+    fs::permissions(t.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(out[0]);
+      if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(3);
+      std::string r = unreadable_outcome(t.path());
+      ssize_t n = ::write(out[1], r.data(), r.size());
+      ::_exit(n == static_cast<ssize_t>(r.size()) ? 0 : 4);
+    }
+    ::close(out[1]);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(out[0], buf, sizeof buf)) > 0) outcome.append(buf, static_cast<std::size_t>(n));
+    ::close(out[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
   }
-  auto src = source_at(t.path());
-  auto snap = src->snapshot();
-  EXPECT_EQ(paths(snap), std::vector<std::string>{"ok.md"});
-  auto* f = find_skipped(snap, "locked.md");
-  ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->reason, "unreadable: Permission denied");
-  auto* d = find_skipped(snap, "closed");
-  ASSERT_NE(d, nullptr);
-  EXPECT_EQ(d->reason, "unreadable: Permission denied");
-  std::string err;
-  EXPECT_FALSE(src->read("locked.md", err));
-  EXPECT_NE(err.find("Permission denied"), std::string::npos);
+  EXPECT_EQ(outcome,
+            "ok.md;locked.md=unreadable: Permission denied;closed=unreadable: Permission denied;"
+            "not read: unreadable: Permission denied");
 }
 
 TEST(DirectorySource, SpecialFilesAreSkipped) {
