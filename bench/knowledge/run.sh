@@ -181,6 +181,8 @@ data_dir = "$WORK/data"
 [packs.knowledge]
 index = "$WORK/data/kb.db"
 sync_on_start = false
+[packs.knowledge.embeddings]
+provider = "none"  # the lexical index build is measured (use-lite is the default when installed)
 [[packs.knowledge.sources]]
 name = "man"
 type = "directory"

