@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <random>
 
 #include "infra/sqlite.hpp"
 #include "temp_dir.hpp"
@@ -10,6 +11,7 @@
 #include "packs/knowledge/lexical_query.hpp"
 #include "packs/knowledge/search.hpp"
 #include "packs/knowledge/snippet.hpp"
+#include "packs/knowledge/vector_index.hpp"
 
 using namespace mcpd::packs::knowledge;
 namespace fs = std::filesystem;
@@ -246,4 +248,48 @@ TEST(Snippeter, PicksTheWindowWithTheMostDistinctWords) {
   EXPECT_EQ(out.text.rfind("…", 0), 0u) << out.text;          // cut before
   EXPECT_EQ(out.text.substr(out.text.size() - 3), "…") << out.text;  // and after
   EXPECT_EQ(s.tokens("Running Directories", false), (std::vector<std::string>{"run", "directori"}));
+}
+
+TEST(VectorSet, TheInt8ScanFindsTheExactNeighbours) {
+  // Clustered synthetic vectors (like embeddings: many near-duplicates), 20,000 × 512.
+  std::mt19937 rng(7);
+  std::normal_distribution<float> noise(0.0f, 1.0f);
+  const std::size_t dim = 512, n = 20000, clusters = 200;
+  std::vector<std::vector<float>> centers(clusters, std::vector<float>(dim));
+  for (auto& c : centers)
+    for (auto& x : c) x = noise(rng);
+  VectorSet set;
+  std::vector<float> v(dim);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& c = centers[i % clusters];
+    for (std::size_t d = 0; d < dim; ++d) v[d] = c[d] + 0.35f * noise(rng);
+    set.add(static_cast<std::int64_t>(i) + 1, v.data(), dim);
+  }
+  set.add(99999, std::vector<float>(dim, 0.0f).data(), dim);  // a zero vector is ignored
+  set.add(99998, v.data(), 3);                                 // so is another dimension
+  ASSERT_EQ(set.size(), n);
+  std::size_t found = 0, wanted = 0;
+  for (int q = 0; q < 50; ++q) {
+    std::vector<float> query(dim);
+    for (std::size_t d = 0; d < dim; ++d) query[d] = centers[static_cast<std::size_t>(q) * 3][d] + 0.5f * noise(rng);
+    auto exact = set.exact(query, 10);
+    auto fast = set.quantized(query, 10);
+    ASSERT_EQ(exact.size(), 10u);
+    ASSERT_EQ(fast.size(), 10u);
+    for (std::size_t i = 1; i < exact.size(); ++i) EXPECT_GE(exact[i - 1].second, exact[i].second);
+    for (const auto& e : exact) {
+      ++wanted;
+      found += std::any_of(fast.begin(), fast.end(), [&](const auto& f) { return f.first == e.first; });
+    }
+    // Scores are exact cosines either way.
+    for (const auto& f : fast) {
+      for (const auto& e : exact) {
+        if (f.first == e.first) {
+          EXPECT_FLOAT_EQ(f.second, e.second);
+        }
+      }
+    }
+  }
+  EXPECT_GE(static_cast<double>(found) / static_cast<double>(wanted), 0.99) << found << " of " << wanted;
+  EXPECT_TRUE(set.exact(std::vector<float>(7, 1.0f), 10).empty());  // wrong dimension: nothing
 }
