@@ -4,11 +4,15 @@
 # pseudo-random order (by MD5), at most MAX of them.
 #
 #   name_queries.pl CORPUS_DIR MAX > queries.txt
+#   name_queries.pl --known-items CORPUS_DIR MAX > items.tsv
+#       "PATH<TAB>DESCRIPTION" (PATH relative to CORPUS_DIR), only descriptions that exactly one
+#       page has: a known-item set for ranking quality (bench/quality/run.sh)
 use strict;
 use warnings;
 use File::Find;
 use Digest::MD5 qw(md5_hex);
 
+my $known_items = @ARGV && $ARGV[0] eq '--known-items' ? shift @ARGV : 0;
 my ($root, $max) = @ARGV;
 die "usage: $0 CORPUS_DIR MAX\n" unless defined $max && -d $root && $max =~ /^\d+$/;
 
@@ -61,10 +65,12 @@ find({ no_chdir => 1, wanted => sub {
   return unless defined $desc;
   return if length($desc) < 8 || length($desc) > 200 || $desc !~ /\w+\W+\w+/;
   my $key = lc $desc;
-  return if $seen{$key}++;
-  push @found, $desc;
+  (my $rel = $File::Find::name) =~ s{^\Q$root\E/?}{};
+  push @found, [$desc, $rel] unless $seen{$key}++;
+  $seen{$key} = 2 if $seen{$key} > 2;
 }}, $root);
 
-@found = sort { md5_hex($a) cmp md5_hex($b) } @found;
+@found = grep { !$known_items || $seen{lc $_->[0]} == 1 } @found;
+@found = sort { md5_hex($a->[0]) cmp md5_hex($b->[0]) } @found;
 splice(@found, $max) if @found > $max;
-print "$_\n" for @found;
+print $known_items ? "$_->[1]\t$_->[0]\n" : "$_->[0]\n" for @found;
