@@ -5,6 +5,7 @@
 // recall@10 (the page among the first 10 hits).
 //
 //   kb_ranking_quality --db INDEX.db --model DIR --items ITEMS.tsv [--max-items N]
+//                      [--semantic-weight W ...]   (hybrid: one run per weight; lexical weight 1)
 //
 // ITEMS.tsv: "PATH<TAB>DESCRIPTION" lines (bench/knowledge/name_queries.pl --known-items). Prints
 // one JSON object. Runs in-process through the same Searcher the MCP tool uses.
@@ -26,12 +27,14 @@ using namespace mcpd::packs::knowledge;
 int main(int argc, char** argv) {
   std::string db, model, items_path;
   std::size_t max_items = 1000;
+  std::vector<double> semantic_weights;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--db") db = argv[i + 1];
     else if (a == "--model") model = argv[i + 1];
     else if (a == "--items") items_path = argv[i + 1];
     else if (a == "--max-items") max_items = std::stoul(argv[i + 1]);
+    else if (a == "--semantic-weight") semantic_weights.push_back(std::stod(argv[i + 1]));
   }
   if (db.empty() || model.empty() || items_path.empty()) {
     std::cerr << "usage: kb_ranking_quality --db INDEX.db --model DIR --items ITEMS.tsv [--max-items N]\n";
@@ -48,9 +51,14 @@ int main(int argc, char** argv) {
     if (items.empty()) throw std::runtime_error("no items in " + items_path);
     IndexStore store(db);
     auto embedder = make_use_lite_embedder({model, 0});
-    Searcher searcher(store, embedder.get());
+    if (semantic_weights.empty()) semantic_weights.push_back(HybridWeights{}.semantic);
     json::object out{{"items", items.size()}};
-    for (const char* mode : {"lexical", "semantic", "hybrid"}) {
+    std::vector<std::pair<std::string, double>> runs{{"lexical", 1.0}, {"semantic", 1.0}};
+    for (double w : semantic_weights) runs.emplace_back("hybrid", w);
+    for (const auto& [mode, weight] : runs) {
+      HybridWeights weights;
+      weights.semantic = weight;
+      Searcher searcher(store, embedder.get(), weights);
       double reciprocal = 0;
       std::size_t found = 0, errors = 0;
       auto t0 = std::chrono::steady_clock::now();
@@ -71,7 +79,10 @@ int main(int argc, char** argv) {
       }
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       auto r4 = [](double v) { return std::round(v * 10000.0) / 10000.0; };
-      out[mode] = json::object{{"mrr_at_10", r4(reciprocal / static_cast<double>(items.size()))},
+      std::string key = mode;
+      if (mode == "hybrid" && semantic_weights.size() > 1) key += "@" + json::serialize(json::value(weight));
+      out[key] = json::object{{"mrr_at_10", r4(reciprocal / static_cast<double>(items.size()))},
+                              {"semantic_weight", weight},
                                {"recall_at_10", r4(static_cast<double>(found) / static_cast<double>(items.size()))},
                                {"errors", errors},
                                {"seconds", r4(seconds)}};

@@ -15,11 +15,18 @@
 #    several minutes on two cores);
 # 5. kb_ranking_quality: each description as the query in lexical, semantic and hybrid mode,
 #    the page as the relevant document: MRR@10 and recall@10; bench/results/quality/latest.json.
-# Environment: KB_ITEMS (500), KB_PAGES (3000), BENCH_SKIP_BUILD=1, BENCH_BUILD_DIR (build/kbbench), KB_KEEP=1.
+# Environment: KB_ITEMS (500), KB_PAGES (3000), KB_SEMANTIC_WEIGHTS ("1 0.5 0.25": the hybrid's
+# semantic weight against a lexical weight of 1, one run each), BENCH_SKIP_BUILD=1, BENCH_BUILD_DIR (build/kbbench), KB_KEEP=1.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 ITEMS=${KB_ITEMS:-500}
+WEIGHTS=(${KB_SEMANTIC_WEIGHTS:-1 0.5 0.25})
+WEIGHT_ARGS=()
+for w in "${WEIGHTS[@]}"; do
+  [[ $w =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "run.sh: KB_SEMANTIC_WEIGHTS must be numbers" >&2; exit 2; }
+  WEIGHT_ARGS+=(--semantic-weight "$w")
+done
 PAGES=${KB_PAGES:-3000}
 [[ $ITEMS =~ ^[0-9]+$ ]] && (( ITEMS >= 1 && ITEMS <= 100000 )) || { echo "run.sh: KB_ITEMS must be 1..100000" >&2; exit 2; }
 [[ $PAGES =~ ^[0-9]+$ ]] && (( PAGES >= ITEMS && PAGES <= 100000 )) || { echo "run.sh: KB_PAGES must be KB_ITEMS..100000" >&2; exit 2; }
@@ -97,7 +104,7 @@ log "indexed and embedded $EMBEDDED chunks in $SYNC_SECONDS s"
 
 # ---- 5. ranking quality ----
 "$BUILD_DIR/bench/kb_ranking_quality" --db "$WORK/data/kb.db" --model "$MODEL" --items "$WORK/items.tsv" \
-  --max-items "$ITEMS" > "$WORK/quality.json"
+  --max-items "$ITEMS" "${WEIGHT_ARGS[@]}" > "$WORK/quality.json"
 export WORK RESULTS GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 perl -MJSON::PP -e '
   my $e = \%ENV; local $/;
@@ -106,6 +113,9 @@ perl -MJSON::PP -e '
   $q->{index} = { embedded_chunks => 0 + $e->{EMBEDDED}, sync_seconds => 0 + $e->{SYNC_SECONDS} };
   open(my $o, ">", "$e->{RESULTS}/latest.json") or die; print $o JSON::PP->new->canonical->pretty->encode($q); close $o;
   printf "items %d; %d chunks embedded in %.1f s\n", $q->{items}, $q->{index}{embedded_chunks}, $q->{index}{sync_seconds};
-  printf "%-9s MRR\@10 %.4f  recall\@10 %.4f\n", $_, $q->{$_}{mrr_at_10}, $q->{$_}{recall_at_10} for qw(lexical semantic hybrid);
-  printf "hybrid beats lexical: %s\n", $q->{hybrid}{mrr_at_10} > $q->{lexical}{mrr_at_10} ? "yes" : "NO";
+  my @modes = ("lexical", "semantic", sort grep { /^hybrid/ } keys %$q);
+  printf "%-14s MRR\@10 %.4f  recall\@10 %.4f\n", $_, $q->{$_}{mrr_at_10}, $q->{$_}{recall_at_10} for @modes;
+  for my $h (grep { /^hybrid/ } @modes) {
+    printf "%s beats lexical: %s\n", $h, $q->{$h}{mrr_at_10} > $q->{lexical}{mrr_at_10} ? "yes" : "NO";
+  }
   print "written $e->{RESULTS}/latest.json\n";'
