@@ -55,7 +55,15 @@ CREATE TABLE IF NOT EXISTS skipped(
   // On the man page corpus the two took the index build from 7.2 s to 5.9 s. Searches read the
   // index through a memory map (256 MB at most) instead of copying pages in with pread.
   db_.exec("PRAGMA wal_autocheckpoint = 16384; PRAGMA mmap_size = 268435456");
-  db_.exec("INSERT INTO chunks_fts(chunks_fts, rank) VALUES('hashsize', 67108864)");
+  {
+    // A persistent FTS5 setting: written once, so that opening an index is no write (another
+    // process may be syncing it).
+    auto q = db_.prepare("SELECT v FROM chunks_fts_config WHERE k = 'hashsize'");
+    if (!q.step() || q.int64(0) != 67108864) {
+      q.reset();
+      db_.exec("INSERT INTO chunks_fts(chunks_fts, rank) VALUES('hashsize', 67108864)");
+    }
+  }
   register_fts_rank(db_.handle());
   snippeter_ = std::make_unique<Snippeter>(db_.handle());
 }
