@@ -208,6 +208,7 @@ class KnowledgePack : public core::Pack {
     auto installed = find_use_lite_model(data_dir);
     auto recorded = store_->embedding_model();
     std::string fallback = installed && (!recorded || recorded->first == use_lite_model) ? "use-lite" : "none";
+    const bool chosen = e.contains("provider") || env("EMBED_PROVIDER");
     std::string provider = str(e, "provider", env("EMBED_PROVIDER").value_or(fallback));
     if (provider == "none") return;
     bool reembed = false;
@@ -228,7 +229,10 @@ class KnowledgePack : public core::Pack {
       try {
         embedder_ = make_use_lite_embedder(o);
       } catch (const EmbeddingError& err) {
-        throw std::invalid_argument(std::string("embeddings: ") + err.what());
+        // Asked for: refuse to start. Only the default: serve lexical search and say why.
+        if (chosen) throw std::invalid_argument(std::string("embeddings: ") + err.what());
+        infra::log::warn("built-in embedding model not loaded; search is lexical only",
+                         {{"reason", err.what()}, {"fix", "run scripts/fetch-model.sh, or set [packs.knowledge.embeddings]"}});
       }
       return;
     }
