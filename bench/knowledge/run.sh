@@ -106,22 +106,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$RESULTS"
 
-# "busy idle" jiffies of all CPUs; percent busy between two samples; wait for an idle machine.
-cpu_jiffies() { awk '$1 == "cpu" {print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat; }
-busy_pct() {
-  awk -v a="$1" -v b="$2" 'BEGIN{split(a,x," "); split(b,y," "); bz=y[1]-x[1]; id=y[2]-x[2]; t=bz+id; printf "%.1f", (t > 0 ? 100*bz/t : 0)}'
-}
-wait_idle() {
-  local deadline=$((SECONDS + WAIT_IDLE)) a b pct
-  (( WAIT_IDLE == 0 )) && { echo null; return; }
-  while :; do
-    a=$(cpu_jiffies); sleep 2; b=$(cpu_jiffies)
-    pct=$(busy_pct "$a" "$b")
-    if awk -v p="$pct" 'BEGIN{exit !(p <= 10)}' || (( SECONDS >= deadline )); then break; fi
-    log "machine busy (${pct}% of all CPUs); waiting (up to ${WAIT_IDLE}s in all)"
-  done
-  echo "$pct"
-}
+# cpu_jiffies, busy_pct, wait_idle and UNSET.
+source "$ROOT/bench/lib/common.sh"
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", b - a}'; }
 
@@ -188,9 +174,6 @@ name = "man"
 type = "directory"
 path = "$CORPUS"
 EOF
-# The environment must not add sources, keys or an embedding provider.
-UNSET=(-u API_TOKEN -u GH_REPOS -u GH_PAT -u GH_WEBHOOK_SECRET -u OPENAI_API_KEY)
-for v in $(compgen -e); do if [[ $v == MCP_* || $v == EMBED_* ]]; then UNSET+=(-u "$v"); fi; done
 PIN=(); PIN_DRIVER=()
 if (( $(nproc) >= 2 )); then PIN=(taskset -c "$SERVER_CPU"); PIN_DRIVER=(taskset -c "$LOADGEN_CPU"); fi
 

@@ -35,6 +35,7 @@ SOURCE=$ROOT/bench/results/knowledge/corpus
 RESULTS=$ROOT/bench/results/quality
 MODEL=$ROOT/models/use-lite
 log() { echo "[quality] $*" >&2; }
+source "$ROOT/bench/lib/common.sh"  # UNSET
 
 [[ -d $SOURCE ]] || { echo "run.sh: no corpus at $SOURCE: run bench/knowledge/run.sh first" >&2; exit 2; }
 "$ROOT/scripts/fetch-model.sh"
@@ -91,8 +92,6 @@ name = "man"
 type = "directory"
 path = "$RESULTS/corpus"
 TOML
-UNSET=(-u API_TOKEN -u GH_REPOS -u GH_PAT -u GH_WEBHOOK_SECRET -u OPENAI_API_KEY)
-for v in $(compgen -e); do if [[ $v == MCP_* || $v == EMBED_* ]]; then UNSET+=(-u "$v"); fi; done
 log "mcpd kb sync with use-lite embeddings (every chunk; minutes)"
 t0=$(date +%s.%N)
 env "${UNSET[@]}" "$BUILD_DIR/mcpd" kb sync --config "$WORK/kb.toml" > "$WORK/sync.json" 2> "$WORK/sync.err" ||
