@@ -117,6 +117,29 @@ class KnowledgePack : public core::Pack {
   }
 
  private:
+  // [packs.knowledge.vector_index]: approximate_from, m, ef_construction, ef_search, build_threads.
+  static ApproximateParams approximate_params(const json::object& o) {
+    ApproximateParams p;
+    auto read = [&](const char* key, std::size_t& out, std::size_t lo, std::size_t hi) {
+      auto v = o.if_contains(key);
+      if (!v) return;
+      if (!v->is_int64() || v->get_int64() < static_cast<std::int64_t>(lo) || v->get_int64() > static_cast<std::int64_t>(hi))
+        throw std::invalid_argument("vector_index." + std::string(key) + " must be an integer from " + std::to_string(lo) +
+                                    " to " + std::to_string(hi));
+      out = static_cast<std::size_t>(v->get_int64());
+    };
+    for (const auto& [key, value] : o)
+      if (key != "approximate_from" && key != "m" && key != "ef_construction" && key != "ef_search" && key != "build_threads")
+        throw std::invalid_argument("vector_index: unknown setting '" + std::string(key) +
+                                    "' (approximate_from, m, ef_construction, ef_search, build_threads)");
+    read("approximate_from", p.from, 1, std::size_t{1} << 40);
+    read("m", p.m, 4, 64);
+    read("ef_construction", p.ef_construction, 10, 2000);
+    read("ef_search", p.ef_search, 10, 5000);
+    read("build_threads", p.build_threads, 1, 64);
+    return p;
+  }
+
   void configure(const json::object& settings, const std::string& data_dir) {
     std::string index = str(settings, "index", (fs::path(data_dir) / "knowledge.db").string());
     fs::path index_path(index);
@@ -192,10 +215,18 @@ class KnowledgePack : public core::Pack {
       const auto& o = search->get_object();
       if (auto v = o.if_contains("lexical_weight"); v && v->is_number()) weights.lexical = v->to_number<double>();
       if (auto v = o.if_contains("semantic_weight"); v && v->is_number()) weights.semantic = v->to_number<double>();
+      if (auto v = o.if_contains("fusion"); v) {
+        if (!v->is_string() || (v->get_string() != "convex" && v->get_string() != "rrf"))
+          throw std::invalid_argument("search.fusion must be \"convex\" or \"rrf\"");
+        weights.fusion = v->get_string() == "rrf" ? HybridWeights::Fusion::rrf : HybridWeights::Fusion::convex;
+      }
       if (weights.lexical < 0 || weights.semantic < 0 || weights.lexical + weights.semantic <= 0)
         throw std::invalid_argument("search: the weights must be >= 0 and not both 0");
     }
-    searcher_ = std::make_unique<Searcher>(*store_, embedder_.get(), weights);
+    ApproximateParams approximate;
+    if (auto v = settings.if_contains("vector_index"); v && v->is_object()) approximate = approximate_params(v->get_object());
+    searcher_ = std::make_unique<Searcher>(*store_, embedder_.get(), weights, approximate,
+                                          index == ":memory:" ? fs::path() : fs::path(index + ".hnsw"));
   }
 
   // [packs.knowledge.embeddings] (or EMBED_PROVIDER / EMBED_MODEL / EMBED_BASE_URL / OPENAI_API_KEY).

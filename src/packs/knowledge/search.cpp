@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -130,6 +131,59 @@ std::vector<Hit> Searcher::lexical_search(const LexicalQuery& words, const Filte
   return hits;
 }
 
+std::vector<Hit> Searcher::fuse(std::vector<Hit> lexical, std::vector<Hit> semantic, const std::vector<float>& query_vector) {
+  std::vector<Hit> ranked;
+  if (weights_.fusion == HybridWeights::Fusion::rrf) {
+    // A passage found lexically keeps its marked snippet.
+    std::map<std::int64_t, std::pair<Hit, double>> fused;
+    for (std::size_t i = 0; i < lexical.size(); ++i) {
+      auto& slot = fused[lexical[i].chunk_id];
+      slot.first = lexical[i];
+      slot.second += weights_.lexical / (weights_.k + static_cast<double>(i + 1));
+    }
+    for (std::size_t i = 0; i < semantic.size(); ++i) {
+      auto [it, inserted] = fused.try_emplace(semantic[i].chunk_id, semantic[i], 0.0);
+      it->second.second += weights_.semantic / (weights_.k + static_cast<double>(i + 1));
+    }
+    for (auto& [id, entry] : fused) {
+      entry.first.score = entry.second;
+      ranked.push_back(std::move(entry.first));
+    }
+  } else {
+    struct Candidate {
+      Hit hit;
+      double lexical = 0;
+      std::optional<double> cosine;
+    };
+    std::map<std::int64_t, Candidate> candidates;
+    double best_lexical = 0;
+    std::vector<std::int64_t> need_cosine;
+    for (auto& h : lexical) {
+      best_lexical = std::max(best_lexical, h.score);
+      need_cosine.push_back(h.chunk_id);
+      double score = h.score;
+      candidates.emplace(h.chunk_id, Candidate{std::move(h), score, std::nullopt});
+    }
+    for (auto& h : semantic) {
+      auto [it, inserted] = candidates.try_emplace(h.chunk_id, Candidate{h, 0.0, std::nullopt});
+      it->second.cosine = h.score;
+    }
+    for (const auto& [id, cosine] : vectors_.similarities(query_vector, need_cosine)) candidates[id].cosine = cosine;
+    double best_cosine = 0;
+    for (const auto& [id, c] : candidates)
+      if (c.cosine) best_cosine = std::max(best_cosine, *c.cosine);
+    const double total = weights_.lexical + weights_.semantic;
+    for (auto& [id, c] : candidates) {
+      double l = best_lexical > 0 ? c.lexical / best_lexical : 0;
+      double s = c.cosine && best_cosine > 0 ? std::max(0.0, *c.cosine) / best_cosine : 0;
+      c.hit.score = (weights_.lexical * l + weights_.semantic * s) / total;
+      ranked.push_back(std::move(c.hit));
+    }
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
+  return ranked;
+}
+
 json::object Searcher::input_schema() {
   return json::parse(R"J({"type":"object","properties":{
     "query":{"type":"string","description":"What to look for (alias: q). Lexically, passages with every word come first, then passages with the query's rarer words; common English stop-words are ignored"},
@@ -194,8 +248,8 @@ SearchOutcome Searcher::search(const json::object& args) {
   json::object match;  // which words the lexical tiers asked for
   if (mode != "semantic" && !words.empty())
     lexical = lexical_search(words, filters, pool, wanted, static_cast<std::size_t>(per_doc), match);
+  std::vector<float> vector;
   if (mode != "lexical") {
-    std::vector<float> vector;
     try {
       vector = embedder_->embed({query}).at(0);
     } catch (const std::exception& e) {
@@ -215,24 +269,7 @@ SearchOutcome Searcher::search(const json::object& args) {
   std::vector<Hit> ranked;
   if (mode == "lexical") ranked = std::move(lexical);
   else if (mode == "semantic") ranked = std::move(semantic);
-  else {
-    // Reciprocal-rank fusion; a passage found lexically keeps its marked snippet.
-    std::map<std::int64_t, std::pair<Hit, double>> fused;
-    for (std::size_t i = 0; i < lexical.size(); ++i) {
-      auto& slot = fused[lexical[i].chunk_id];
-      slot.first = lexical[i];
-      slot.second += weights_.lexical / (weights_.k + static_cast<double>(i + 1));
-    }
-    for (std::size_t i = 0; i < semantic.size(); ++i) {
-      auto [it, inserted] = fused.try_emplace(semantic[i].chunk_id, semantic[i], 0.0);
-      it->second.second += weights_.semantic / (weights_.k + static_cast<double>(i + 1));
-    }
-    for (auto& [id, entry] : fused) {
-      entry.first.score = entry.second;
-      ranked.push_back(std::move(entry.first));
-    }
-    std::stable_sort(ranked.begin(), ranked.end(), [](const Hit& a, const Hit& b) { return a.score > b.score; });
-  }
+  else ranked = fuse(std::move(lexical), std::move(semantic), vector);
   std::map<std::int64_t, int> per_document;
   std::vector<Hit> capped;
   for (auto& h : ranked)

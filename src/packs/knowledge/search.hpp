@@ -15,17 +15,32 @@ namespace mcpd::packs::knowledge {
 // Either the answer or one sentence saying what was wrong with the arguments.
 using SearchOutcome = std::variant<boost::json::object, std::string>;
 
+// How hybrid search merges the lexical and the semantic candidates.
+//  - convex (the default): every candidate gets both scores (a lexical hit's cosine is computed
+//    even when it is not among the nearest vectors; a semantic-only hit's lexical score is 0), each
+//    divided by the best among the candidates (negative cosines count as 0), then
+//    (lexical · L + semantic · S) / (lexical + semantic). The default weights (1 and 0.5) were
+//    chosen on half of the man-page known items and checked on the other half
+//    (docs/benchmarks/ranking.md).
+//  - rrf: reciprocal-rank fusion, weight / (k + rank) summed over the two rankings.
 struct HybridWeights {
-  double lexical = 1.0;   // reciprocal-rank-fusion weights
-  double semantic = 1.0;
-  double k = 60.0;        // the RRF constant
+  enum class Fusion { convex, rrf };
+  Fusion fusion = Fusion::convex;
+  double lexical = 1.0;
+  double semantic = 0.5;
+  double k = 60.0;  // the RRF constant
 };
 
 class Searcher {
  public:
   // `embedder` may be null: then only lexical search is available, and the answer says so.
-  Searcher(IndexStore& store, Embedder* embedder = nullptr, HybridWeights weights = {})
-      : store_(store), embedder_(embedder), weights_(weights), vectors_(store) {}
+  // `graph_file`: where the vector graph is kept (see VectorIndex); empty: not persisted.
+  Searcher(IndexStore& store, Embedder* embedder = nullptr, HybridWeights weights = {}, ApproximateParams approximate = {},
+           std::filesystem::path graph_file = {})
+      : store_(store),
+        embedder_(embedder),
+        weights_(weights),
+        vectors_(store, approximate, std::move(graph_file), embedder ? embedder->provider() + ":" + embedder->model() : "") {}
 
   SearchOutcome search(const boost::json::object& args);
   SearchOutcome list(const boost::json::object& args);
@@ -35,8 +50,11 @@ class Searcher {
   static boost::json::object list_schema();
   // A readable rendering of a search answer for the text content of the tool result.
   static std::string render_text(const boost::json::object& answer);
+  VectorIndex& vectors() { return vectors_; }
 
  private:
+  // Hybrid ranking of the two candidate lists (see HybridWeights); `query_vector` is the query's embedding.
+  std::vector<Hit> fuse(std::vector<Hit> lexical, std::vector<Hit> semantic, const std::vector<float>& query_vector);
   // The two lexical tiers (see lexical_query.hpp); `match` gets the words each tier asked for.
   std::vector<Hit> lexical_search(const LexicalQuery& words, const Filters& filters, std::size_t pool, std::size_t wanted,
                                   std::size_t per_doc, boost::json::object& match);

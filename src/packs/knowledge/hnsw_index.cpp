@@ -1,0 +1,175 @@
+// HnswIndex implementation over hnswlib (Debian's libhnswlib-dev, header-only).
+#include "packs/knowledge/hnsw_index.hpp"
+
+#include <openssl/evp.h>
+
+#include <boost/json.hpp>
+
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <stdexcept>
+
+// hnswlib's SIMD search prefetches the word after each link list, one past its allocation: harmless
+// for a prefetch, but AddressSanitizer reports the read, so sanitizer builds use the plain loops.
+#if defined(__SANITIZE_ADDRESS__) && !defined(NO_MANUAL_VECTORIZATION)
+#define NO_MANUAL_VECTORIZATION
+#endif
+#include <hnswlib/hnswlib.h>
+
+namespace mcpd::packs::knowledge {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kFormat = 1;
+
+fs::path header_of(const fs::path& graph) { return fs::path(graph.string() + ".json"); }
+
+// sha256 of a file, read in 1 MiB pieces (graphs are hundreds of megabytes).
+std::string file_sha256(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &length);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 15]);
+  }
+  return out;
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+}  // namespace
+
+HnswIndex::HnswIndex(std::size_t dimension, const ApproximateParams& params)
+    : dimension_(dimension), params_(params), space_(std::make_unique<hnswlib::InnerProductSpace>(dimension)) {}
+
+HnswIndex::HnswIndex(std::size_t dimension, std::size_t capacity, const ApproximateParams& params)
+    : HnswIndex(dimension, params) {
+  graph_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), std::max<std::size_t>(capacity, 16), params.m,
+                                                             params.ef_construction);
+  graph_->setEf(params.ef_search);
+}
+
+HnswIndex::~HnswIndex() = default;
+
+std::size_t HnswIndex::size() const { return graph_->cur_element_count - graph_->num_deleted_; }
+
+void HnswIndex::put(std::int64_t id, const float* unit) {
+  if (graph_->cur_element_count >= graph_->max_elements_ &&
+      graph_->label_lookup_.find(static_cast<hnswlib::labeltype>(id)) == graph_->label_lookup_.end())
+    graph_->resizeIndex(graph_->max_elements_ * 2);
+  graph_->addPoint(unit, static_cast<hnswlib::labeltype>(id));
+}
+
+void HnswIndex::insert_concurrently(std::int64_t id, const float* unit) {
+  graph_->addPoint(unit, static_cast<hnswlib::labeltype>(id));
+}
+
+void HnswIndex::remove(std::int64_t id) {
+  auto it = graph_->label_lookup_.find(static_cast<hnswlib::labeltype>(id));
+  if (it != graph_->label_lookup_.end() && !graph_->isMarkedDeleted(it->second))
+    graph_->markDelete(static_cast<hnswlib::labeltype>(id));
+}
+
+bool HnswIndex::holds(std::int64_t id, const float* unit) const {
+  auto it = graph_->label_lookup_.find(static_cast<hnswlib::labeltype>(id));
+  if (it == graph_->label_lookup_.end() || graph_->isMarkedDeleted(it->second)) return false;
+  return std::memcmp(graph_->getDataByInternalId(it->second), unit, dimension_ * sizeof(float)) == 0;
+}
+
+std::vector<std::int64_t> HnswIndex::ids() const {
+  std::vector<std::int64_t> out;
+  out.reserve(graph_->label_lookup_.size());
+  for (const auto& [label, internal] : graph_->label_lookup_)
+    if (!graph_->isMarkedDeleted(internal)) out.push_back(static_cast<std::int64_t>(label));
+  return out;
+}
+
+std::vector<std::pair<std::int64_t, float>> HnswIndex::search(const float* unit_query, std::size_t k) const {
+  std::vector<std::pair<std::int64_t, float>> out;
+  if (k == 0 || size() == 0) return out;
+  auto queue = graph_->searchKnn(unit_query, k);  // farthest on top; distance = 1 - cosine
+  out.resize(queue.size());
+  for (std::size_t i = out.size(); i-- > 0; queue.pop())
+    out[i] = {static_cast<std::int64_t>(queue.top().second), 1.0f - queue.top().first};
+  return out;
+}
+
+void HnswIndex::save(const fs::path& graph, const std::string& model) const {
+  const fs::path graph_tmp = graph.string() + ".tmp", header_tmp = header_of(graph).string() + ".tmp";
+  graph_->saveIndex(graph_tmp.string());
+  const std::string digest = file_sha256(graph_tmp);
+  fs::rename(graph_tmp, graph);
+  write_file(header_tmp, json::serialize(json::object{{"format", kFormat},
+                                                      {"model", model},
+                                                      {"dimension", dimension_},
+                                                      {"count", size()},
+                                                      {"sha256", digest}}));
+  fs::rename(header_tmp, header_of(graph));
+}
+
+std::unique_ptr<HnswIndex> HnswIndex::load(const fs::path& graph, const std::string& model, std::size_t dimension,
+                                           const ApproximateParams& params, std::string& why) {
+  std::error_code ec;
+  if (!fs::exists(header_of(graph), ec) || !fs::exists(graph, ec)) {
+    why = "no saved graph";
+    return nullptr;
+  }
+  try {
+    std::ifstream in(header_of(graph), std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    json::error_code jec;
+    auto header = json::parse(text, jec);
+    if (jec || !header.is_object()) {
+      why = "its header is not JSON";
+      return nullptr;
+    }
+    const auto& h = header.as_object();
+    auto number = [&](const char* key) -> std::int64_t {
+      auto v = h.if_contains(key);
+      return v && v->is_int64() ? v->get_int64() : v && v->is_uint64() ? static_cast<std::int64_t>(v->get_uint64()) : -1;
+    };
+    auto string = [&](const char* key) -> std::string {
+      auto v = h.if_contains(key);
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    if (number("format") != kFormat) why = "it has another format";
+    else if (string("model") != model) why = "it was built from vectors of model '" + string("model") + "'";
+    else if (number("dimension") != static_cast<std::int64_t>(dimension)) why = "its dimension differs";
+    else if (string("sha256") != file_sha256(graph)) why = "its checksum does not match (an interrupted write?)";
+    if (!why.empty()) return nullptr;
+    std::unique_ptr<HnswIndex> index(new HnswIndex(dimension, params));
+    index->graph_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(index->space_.get(), graph.string());
+    // hnswlib 0.6.2's loadIndex adds the deleted elements to a count it never zeroes: count again.
+    auto& g = *index->graph_;
+    g.num_deleted_ = 0;
+    for (std::size_t i = 0; i < g.cur_element_count; ++i) g.num_deleted_ += g.isMarkedDeleted(static_cast<hnswlib::tableint>(i)) ? 1 : 0;
+    index->graph_->setEf(params.ef_search);
+    return index;
+  } catch (const std::exception& e) {
+    why = std::string("it could not be read: ") + e.what();
+    return nullptr;
+  }
+}
+
+}  // namespace mcpd::packs::knowledge
