@@ -29,6 +29,9 @@ void add_serve_flags(CLI::App& command, ServeFlags& flags);
 // defaults < file < env < flags; on error prints every problem (naming the key) and returns nullopt.
 std::optional<infra::Config> load_config(const ServeFlags& flags);
 
+// Where the audit log is: audit.path, else <data_dir>/audit.db.
+std::string audit_path(const infra::Config& config);
+
 int run_serve(const ServeFlags& flags);
 int run_config_check(const ServeFlags& flags);
 
@@ -53,5 +56,13 @@ struct KbFlags {
   bool json = false;
 };
 int run_kb(const KbFlags& flags);
+
+struct AuditFlags {
+  ServeFlags serve;  // --config, --data-dir: where the log is
+  std::string since, until, tool, principal, outcome;
+  int limit = 50;
+  bool json = false;
+};
+int run_audit(const AuditFlags& flags);
 
 }  // namespace mcpd::app

@@ -1,4 +1,5 @@
 // Configuration loading for serve/config check, and `mcpd config check`.
+#include <filesystem>
 #include <iostream>
 
 #include "app/commands.hpp"
@@ -64,6 +65,11 @@ std::optional<infra::Config> load_config(const ServeFlags& f) {
     return std::nullopt;
   }
   return config;
+}
+
+std::string audit_path(const infra::Config& config) {
+  if (!config.audit_path.empty()) return config.audit_path;
+  return (std::filesystem::path(config.data_dir.empty() ? std::string("data") : config.data_dir) / "audit.db").string();
 }
 
 int run_config_check(const ServeFlags& flags) {

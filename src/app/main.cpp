@@ -1,4 +1,4 @@
-// mcpd entry point: subcommands serve, call, config check, version.
+// mcpd entry point: subcommands serve, call, config check, kb, audit, version.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -49,6 +49,17 @@ int main(int argc, char** argv) {
   auto* kb_check = kb->add_subcommand("check", "Verify the index (SQLite and full-text integrity); exit 1 if damaged");
   for (auto* sub : {kb_sync, kb_search, kb_list, kb_stats, kb_check}) mcpd::app::add_serve_flags(*sub, kb_flags.serve);
 
+  mcpd::app::AuditFlags audit_flags;
+  auto* audit = app.add_subcommand("audit", "Show recorded tool calls, newest first (the audit log)");
+  audit->add_option("--since", audit_flags.since, "From this ISO-8601 time (e.g. 2026-11-22 or 2026-11-22T10:00)");
+  audit->add_option("--until", audit_flags.until, "Before this ISO-8601 time");
+  audit->add_option("--tool", audit_flags.tool, "Only this tool");
+  audit->add_option("--principal", audit_flags.principal, "Only calls by this API key id (or anonymous)");
+  audit->add_option("--outcome", audit_flags.outcome, "ok, error (every failure), tool_error, cancelled, unknown_tool");
+  audit->add_option("--limit", audit_flags.limit, "Rows to show (default 50)");
+  audit->add_flag("--json", audit_flags.json, "One JSON object per line");
+  mcpd::app::add_serve_flags(*audit, audit_flags.serve);
+
   app.add_subcommand("version", "Print the version");
 
   try {
@@ -60,6 +71,7 @@ int main(int argc, char** argv) {
     if (serve->parsed() || app.get_subcommands().empty()) return mcpd::app::run_serve(serve_flags);
     if (check->parsed()) return mcpd::app::run_config_check(config_flags);
     if (call->parsed()) return mcpd::app::run_call(call_flags, argv[0]);
+    if (audit->parsed()) return mcpd::app::run_audit(audit_flags);
     if (kb->parsed()) {
       for (auto* sub : {kb_sync, kb_search, kb_list, kb_stats, kb_check})
         if (sub->parsed()) kb_flags.command = sub->get_name();

@@ -1,6 +1,6 @@
-// The pack catalog. Light packs are linked in; the knowledge pack (libgit2, poppler, libxml2,
-// libcurl) is a plug-in next to the binary, loaded only when enabled, so that a server without it
-// keeps a small footprint.
+// The pack catalog. Light packs are linked in; the knowledge (libgit2, poppler, libxml2, libcurl),
+// sql (libpq) and storage (libcurl, libxml2) packs are plug-ins next to the binary, loaded only
+// when enabled, so that a server without them keeps a small footprint.
 #include "app/pack_catalog.hpp"
 
 #include <dlfcn.h>
@@ -38,9 +38,11 @@ std::unique_ptr<core::Pack> load_plugin(const std::string& file, const char* ent
 std::unique_ptr<core::Pack> make_pack(const std::string& name) {
   if (name == "conformance") return packs::conformance::make_pack();
   if (name == "knowledge") return load_plugin("mcpd-knowledge.so", "mcpd_knowledge_make_pack");
+  if (name == "sql") return load_plugin("mcpd-sql.so", "mcpd_sql_make_pack");
+  if (name == "storage") return load_plugin("mcpd-storage.so", "mcpd_storage_make_pack");
   return nullptr;
 }
 
-std::vector<std::string> pack_names() { return {"conformance", "knowledge"}; }
+std::vector<std::string> pack_names() { return {"conformance", "knowledge", "sql", "storage"}; }
 
 }  // namespace mcpd::app

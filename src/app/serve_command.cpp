@@ -7,8 +7,10 @@
 #include "app/pack_catalog.hpp"
 #include "app/version.hpp"
 #include "core/dispatcher.hpp"
+#include "infra/audit_log.hpp"
 #include "infra/crypto.hpp"
 #include "infra/logging.hpp"
+#include "infra/masking.hpp"
 #include "infra/metrics.hpp"
 #include "infra/worker_pool.hpp"
 #include "transport/http_server.hpp"
@@ -22,19 +24,45 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Counts tool calls into the metrics and logs each at debug level.
-class CallMetrics : public core::CallObserver {
+// Counts tool calls into the metrics, logs each at debug level, and records each in the audit log.
+class CallRecorder : public core::CallObserver {
  public:
-  explicit CallMetrics(infra::Metrics& metrics) : metrics_(metrics) {}
-  void on_tool_call(const core::Session& session, std::string_view tool, std::string_view outcome, double seconds) override {
-    metrics_.tool_call(tool, outcome, seconds);
+  CallRecorder(infra::Metrics& metrics, infra::AuditLog* audit) : metrics_(metrics), audit_(audit) {}
+  bool wants_arguments() const override { return audit_ != nullptr; }
+  void on_tool_call(const core::ToolCallEvent& call) override {
+    metrics_.tool_call(call.tool, call.outcome, call.seconds);
     if (infra::log::enabled(infra::log::Level::Debug))
-      infra::log::debug("tool call", {{"tool", tool}, {"outcome", outcome}, {"principal", session.principal()},
-                                      {"ms", seconds * 1000.0}});
+      infra::log::debug("tool call", {{"tool", call.tool}, {"outcome", call.outcome}, {"principal", call.session.principal()},
+                                      {"ms", call.seconds * 1000.0}});
+    if (audit_) audit_->record(audit_record(call));
   }
 
  private:
+  static infra::AuditRecord audit_record(const core::ToolCallEvent& call) {
+    infra::AuditRecord r;
+    r.principal = call.session.principal();
+    r.session = call.session.id();
+    r.tool = std::string(call.tool);
+    r.arguments = call.arguments ? infra::AuditLog::redact(*call.arguments) : "{}";
+    r.outcome = std::string(call.outcome);
+    r.duration_ms = call.seconds * 1000.0;
+    if (!call.result) {
+      r.error = "unknown tool";
+    } else if (auto* e = std::get_if<core::RpcError>(call.result)) {
+      r.error = infra::mask_text(e->message);
+    } else {
+      const auto& result = std::get<core::ToolResult>(*call.result);
+      if (result.is_error && !result.content.empty() && result.content[0].is_object())
+        if (auto text = result.content[0].as_object().if_contains("text"); text && text->is_string())
+          r.error = infra::mask_text(std::string(text->get_string().subview(0, std::min<std::size_t>(500, text->get_string().size()))));
+      if (auto v = result.audit.if_contains("rows"); v && v->is_int64()) r.rows = v->get_int64();
+      if (auto v = result.audit.if_contains("bytes"); v && v->is_int64()) r.bytes = v->get_int64();
+    }
+    return r;
+  }
+
   infra::Metrics& metrics_;
+  infra::AuditLog* audit_;
 };
 
 using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
@@ -98,7 +126,19 @@ int run_serve(const ServeFlags& flags) {
 
   infra::WorkerPool pool(config.workers);
   infra::Metrics metrics;
-  CallMetrics observer(metrics);
+  std::unique_ptr<infra::AuditLog> audit;
+  if (config.audit_enabled) {
+    try {
+      audit = std::make_unique<infra::AuditLog>(audit_path(config), config.audit_retention_days);
+    } catch (const std::exception& e) {
+      std::cerr << "mcpd: cannot open the audit log " << audit_path(config) << ": " << e.what()
+                << " (set audit.path, or audit.enabled = false)\n";
+      return 1;
+    }
+    metrics.add_gauge("mcpd_audit_dropped_total", "Tool calls the audit log could not record.",
+                      [&] { return static_cast<double>(audit->dropped()); });
+  }
+  CallRecorder observer(metrics, audit.get());
   core::ServerInfo info;
   info.version = std::string(kVersion);
   info.instructions = "mcpd serves tool packs over MCP. Call tools/list to see what is enabled.";

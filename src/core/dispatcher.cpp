@@ -176,17 +176,23 @@ void Dispatcher::call_tool(const SessionPtr& session, const json::value& request
                            json::object arguments, json::value progress_token, ToolCompletion done) {
   const Tool* tool = registry_.find_tool(name);
   if (!tool) {
-    if (observer_) observer_->on_tool_call(*session, name, "unknown_tool", 0);
+    if (observer_) {
+      const json::object* args = observer_->wants_arguments() ? &arguments : nullptr;
+      observer_->on_tool_call(ToolCallEvent{*session, name, "unknown_tool", 0, args, nullptr});
+    }
     return done(invalid_params("Unknown tool: '" + std::string(name) + "'; call tools/list for the available tools"));
   }
   auto started = std::chrono::steady_clock::now();
-  auto finish = [this, session, tool, started, done = std::move(done)](ToolOutcome outcome) {
+  // The arguments as called, for an observer that records them (the audit log).
+  std::shared_ptr<const json::object> recorded;
+  if (observer_ && observer_->wants_arguments()) recorded = std::make_shared<const json::object>(arguments);
+  auto finish = [this, session, tool, started, recorded, done = std::move(done)](ToolOutcome outcome) {
     std::string_view label = "ok";
     if (auto* e = std::get_if<RpcError>(&outcome)) label = e->code == 0 ? "cancelled" : "error";
     else if (std::get<ToolResult>(outcome).is_error) label = "tool_error";
     if (observer_) {
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      observer_->on_tool_call(*session, tool->name, label, seconds);
+      observer_->on_tool_call(ToolCallEvent{*session, tool->name, label, seconds, recorded.get(), &outcome});
     }
     done(std::move(outcome));
   };

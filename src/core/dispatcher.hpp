@@ -26,11 +26,23 @@ class Executor {
   virtual void post(std::function<void()> work) = 0;
 };
 
+// One finished tool call, as observers see it.
+struct ToolCallEvent {
+  const Session& session;
+  std::string_view tool;
+  std::string_view outcome;        // ok, tool_error, error, cancelled, unknown_tool
+  double seconds = 0;
+  const json::object* arguments;   // the validated arguments; null unless the observer wants them
+  const ToolOutcome* result;       // null for an unknown tool
+};
+
 // Told about every finished tool call (metrics, audit). Must be thread-safe.
 class CallObserver {
  public:
   virtual ~CallObserver() = default;
-  virtual void on_tool_call(const Session& session, std::string_view tool, std::string_view outcome, double seconds) = 0;
+  // Whether on_tool_call needs the arguments (keeping them costs a copy per call).
+  virtual bool wants_arguments() const { return false; }
+  virtual void on_tool_call(const ToolCallEvent& call) = 0;
 };
 
 // Called exactly once per request; nullopt means the request was cancelled and gets no answer.

@@ -23,6 +23,8 @@ struct ToolResult {
   json::array content;
   json::value structured = nullptr;  // structuredContent, when the tool declares an outputSchema
   bool is_error = false;
+  // What the call touched, for the audit log ({"rows": 12} or {"bytes": 4096}); never sent.
+  json::object audit;
 
   static ToolResult text(std::string text);
   static ToolResult error(std::string message);

@@ -165,7 +165,7 @@ std::vector<ConfigError> apply_toml_text(Config& config, std::string_view text, 
     return errors;
   }
   TomlReader r{config, errors};
-  r.unknown_keys(root, "", {"server", "security", "packs"});
+  r.unknown_keys(root, "", {"server", "security", "audit", "packs"});
   if (auto server = root["server"].as_table()) {
     r.unknown_keys(*server, "server",
                    {"http", "status", "stdio", "threads", "workers", "log_level", "max_body_bytes", "max_sessions",
@@ -195,6 +195,17 @@ std::vector<ConfigError> apply_toml_text(Config& config, std::string_view text, 
     if (auto v = r.strings(*security, "security", "allowed_hosts")) config.allowed_hosts = *v;
     if (auto v = r.get<bool>(*security, "security", "allow_unauthenticated_remote", "true or false"))
       config.allow_unauthenticated_remote = *v;
+  }
+  if (auto audit = root["audit"].as_table()) {
+    r.unknown_keys(*audit, "audit", {"enabled", "path", "retention_days"});
+    if (auto v = r.get<bool>(*audit, "audit", "enabled", "true or false")) config.audit_enabled = *v;
+    if (auto v = r.get<std::string>(*audit, "audit", "path", "a string")) config.audit_path = *v;
+    if (auto v = r.get<std::int64_t>(*audit, "audit", "retention_days", "an integer")) {
+      if (*v <= 0 || *v > 36500) errors.push_back({"audit.retention_days", "must be from 1 to 36500"});
+      else config.audit_retention_days = static_cast<int>(*v);
+    }
+  } else if (root.contains("audit")) {
+    errors.push_back({"audit", "must be a table"});
   }
   if (auto packs = root["packs"].as_table()) {
     if (auto v = r.strings(*packs, "packs", "enabled")) config.enabled_packs = *v;
@@ -328,6 +339,10 @@ json::object describe(const Config& config) {
   security["allowed_origins"] = item(strings(config.allowed_origins), "security.allowed_origins");
   security["allowed_hosts"] = item(strings(config.allowed_hosts), "security.allowed_hosts");
   security["allow_unauthenticated_remote"] = item(config.allow_unauthenticated_remote, "security.allow_unauthenticated_remote");
+  json::object audit;
+  audit["enabled"] = item(config.audit_enabled, "audit.enabled");
+  audit["path"] = item(json::string(config.audit_path), "audit.path");
+  audit["retention_days"] = item(config.audit_retention_days, "audit.retention_days");
   json::object packs;
   packs["enabled"] = item(strings(config.enabled_packs), "packs.enabled");
   for (auto& [name, settings] : config.pack_settings) {
@@ -335,7 +350,10 @@ json::object describe(const Config& config) {
     mask_json(masked);
     packs[name] = masked;
   }
-  return json::object{{"server", std::move(server)}, {"security", std::move(security)}, {"packs", std::move(packs)}};
+  return json::object{{"server", std::move(server)},
+                      {"security", std::move(security)},
+                      {"audit", std::move(audit)},
+                      {"packs", std::move(packs)}};
 }
 
 std::string default_data_dir(const std::function<std::optional<std::string>(const char*)>& getenv) {

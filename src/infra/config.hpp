@@ -42,6 +42,10 @@ struct Config {
   std::vector<std::string> allowed_origins;
   std::vector<std::string> allowed_hosts;
   bool allow_unauthenticated_remote = false;
+  // [audit]: every tool call recorded in a SQLite file (see infra/audit_log.hpp)
+  bool audit_enabled = true;
+  std::string audit_path;                // default: <data_dir>/audit.db
+  int audit_retention_days = 90;
   // [packs]
   std::vector<std::string> enabled_packs = {"knowledge"};  // the default when nothing sets packs.enabled
   std::map<std::string, boost::json::object> pack_settings;

@@ -1,0 +1,79 @@
+// The audit log: one row per tool call (time, principal, tool, arguments with secrets redacted,
+// outcome, duration, rows/bytes touched) in a SQLite file, queried by `mcpd audit`.
+//
+// record() never touches the disk: it queues, and a writer thread stores the queue every 200 ms
+// (or when 1,000 rows wait) in one transaction, so auditing costs a tool call about a
+// microsecond. The queue is bounded (max_queue): when the disk cannot keep up, rows are dropped and
+// counted (dropped(), the mcpd_audit_dropped_total metric, one warning per minute) rather than
+// letting memory grow or calls wait.
+#pragma once
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace mcpd::infra {
+
+struct AuditRecord {
+  std::string time;        // ISO-8601 UTC with milliseconds; filled by record() when empty
+  std::string principal;   // API key id, or "anonymous"
+  std::string session;     // MCP session id (empty for one-shot REST calls)
+  std::string tool;
+  std::string arguments;   // JSON, secrets redacted, long strings shortened
+  std::string outcome;     // ok, tool_error, error, cancelled, unknown_tool
+  std::string error;       // the error's first sentence (masked), when not ok
+  double duration_ms = 0;
+  std::optional<std::int64_t> rows;
+  std::optional<std::int64_t> bytes;
+};
+
+struct AuditQuery {
+  std::string since{};     // ISO-8601 prefix compare (e.g. "2026-11-22" or "2026-11-22T10:00")
+  std::string until{};
+  std::string tool{};
+  std::string principal{};
+  std::string outcome{};   // "ok", "error" (every failure), or an exact outcome
+  std::size_t limit = 100;
+};
+
+class AuditLog {
+ public:
+  // Opens (creating) the file; drops rows older than `retention_days`. Throws on an unusable path.
+  explicit AuditLog(const std::string& path, int retention_days = 90, std::size_t max_queue = 100000);
+  ~AuditLog();  // stores what is queued
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  void record(AuditRecord record);
+  void flush();  // returns when everything recorded so far is stored
+  std::uint64_t dropped() const { return dropped_.load(); }
+  std::uint64_t stored() const { return stored_.load(); }
+
+  // `arguments` as stored: secret values masked, strings over 256 characters shortened.
+  static std::string redact(const boost::json::object& arguments);
+  // The newest rows matching `query`, newest first (read-only; works while a server writes).
+  static std::vector<AuditRecord> read(const std::string& path, const AuditQuery& query);
+
+ private:
+  void run();
+
+  std::string path_;
+  std::size_t max_queue_;
+  std::mutex mutex_;
+  std::condition_variable wake_, idle_;
+  std::deque<AuditRecord> queue_;
+  std::uint64_t enqueued_ = 0, written_ = 0;  // under mutex_: flush() waits for written_ == enqueued_
+  bool stopping_ = false;
+  bool flush_requested_ = false;
+  std::atomic<std::uint64_t> dropped_{0}, stored_{0};
+  std::thread writer_;
+};
+
+}  // namespace mcpd::infra
