@@ -15,14 +15,19 @@
 #    several minutes on two cores);
 # 5. kb_ranking_quality: each description as the query in lexical, semantic and hybrid mode,
 #    the page as the relevant document: MRR@10 and recall@10; bench/results/quality/latest.json.
-# Environment: KB_ITEMS (500), KB_PAGES (3000), KB_SEMANTIC_WEIGHTS ("1 0.5 0.25": the hybrid's
+# Environment: KB_ITEMS (500), KB_PAGES (3000), KB_FUSIONS ("convex rrf"), KB_SEMANTIC_WEIGHTS ("1 0.5 0.25": the hybrid's
 # semantic weight against a lexical weight of 1, one run each), BENCH_SKIP_BUILD=1, BENCH_BUILD_DIR (build/kbbench), KB_KEEP=1.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 ITEMS=${KB_ITEMS:-500}
 WEIGHTS=(${KB_SEMANTIC_WEIGHTS:-1 0.5 0.25})
+FUSIONS=(${KB_FUSIONS:-convex rrf})
 WEIGHT_ARGS=()
+for f in "${FUSIONS[@]}"; do
+  [[ $f == convex || $f == rrf ]] || { echo "run.sh: KB_FUSIONS must list convex and/or rrf" >&2; exit 2; }
+  WEIGHT_ARGS+=(--fusion "$f")
+done
 for w in "${WEIGHTS[@]}"; do
   [[ $w =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "run.sh: KB_SEMANTIC_WEIGHTS must be numbers" >&2; exit 2; }
   WEIGHT_ARGS+=(--semantic-weight "$w")
@@ -113,7 +118,8 @@ perl -MJSON::PP -e '
   open(my $o, ">", "$e->{RESULTS}/latest.json") or die; print $o JSON::PP->new->canonical->pretty->encode($q); close $o;
   printf "items %d; %d chunks embedded in %.1f s\n", $q->{items}, $q->{index}{embedded_chunks}, $q->{index}{sync_seconds};
   my @modes = ("lexical", "semantic", sort grep { /^hybrid/ } keys %$q);
-  printf "%-14s MRR\@10 %.4f  recall\@10 %.4f\n", $_, $q->{$_}{mrr_at_10}, $q->{$_}{recall_at_10} for @modes;
+  printf "%-22s MRR\@10 %.4f  recall\@10 %.4f  (halves: %.4f, %.4f)\n", $_, $q->{$_}{mrr_at_10}, $q->{$_}{recall_at_10},
+    $q->{$_}{first_half}{mrr_at_10}, $q->{$_}{second_half}{mrr_at_10} for @modes;
   for my $h (grep { /^hybrid/ } @modes) {
     printf "%s beats lexical: %s\n", $h, $q->{$h}{mrr_at_10} > $q->{lexical}{mrr_at_10} ? "yes" : "NO";
   }
