@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
       };
       std::string key = mode;
       if (mode == "hybrid" && (semantic_weights.size() > 1 || fusions.size() > 1))
-        key += "/" + fusion + "@" + json::serialize(json::value(weight));
+        key.append("/").append(fusion).append("@").append(json::serialize(json::value(weight)));
       json::object run = metrics(0, items.size());
       run["semantic_weight"] = weight;
       run["fusion"] = fusion;

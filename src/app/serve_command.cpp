@@ -43,7 +43,7 @@ class CallRecorder : public core::CallObserver {
     r.principal = call.session.principal();
     r.session = call.session.id();
     r.tool = std::string(call.tool);
-    r.arguments = call.arguments ? infra::AuditLog::redact(*call.arguments) : "{}";
+    r.raw_arguments = call.arguments;  // redacted by the audit log's writer thread
     r.outcome = std::string(call.outcome);
     r.duration_ms = call.seconds * 1000.0;
     if (!call.result) {

@@ -177,8 +177,9 @@ void Dispatcher::call_tool(const SessionPtr& session, const json::value& request
   const Tool* tool = registry_.find_tool(name);
   if (!tool) {
     if (observer_) {
-      const json::object* args = observer_->wants_arguments() ? &arguments : nullptr;
-      observer_->on_tool_call(ToolCallEvent{*session, name, "unknown_tool", 0, args, nullptr});
+      std::shared_ptr<const json::object> args;
+      if (observer_->wants_arguments()) args = std::make_shared<const json::object>(std::move(arguments));
+      observer_->on_tool_call(ToolCallEvent{*session, name, "unknown_tool", 0, std::move(args), nullptr});
     }
     return done(invalid_params("Unknown tool: '" + std::string(name) + "'; call tools/list for the available tools"));
   }
@@ -192,7 +193,7 @@ void Dispatcher::call_tool(const SessionPtr& session, const json::value& request
     else if (std::get<ToolResult>(outcome).is_error) label = "tool_error";
     if (observer_) {
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      observer_->on_tool_call(ToolCallEvent{*session, tool->name, label, seconds, recorded.get(), &outcome});
+      observer_->on_tool_call(ToolCallEvent{*session, tool->name, label, seconds, recorded, &outcome});
     }
     done(std::move(outcome));
   };

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -32,7 +33,7 @@ struct ToolCallEvent {
   std::string_view tool;
   std::string_view outcome;        // ok, tool_error, error, cancelled, unknown_tool
   double seconds = 0;
-  const json::object* arguments;   // the validated arguments; null unless the observer wants them
+  std::shared_ptr<const json::object> arguments;  // as called; null unless the observer wants them
   const ToolOutcome* result;       // null for an unknown tool
 };
 

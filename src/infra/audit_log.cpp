@@ -28,7 +28,6 @@ CREATE TABLE IF NOT EXISTS audit (
   duration_ms REAL NOT NULL,
   rows INTEGER,
   bytes INTEGER);
-CREATE INDEX IF NOT EXISTS audit_by_time ON audit(time);
 )SQL";
 
 constexpr std::size_t kBatch = 1000;
@@ -102,8 +101,7 @@ AuditLog::~AuditLog() {
 }
 
 void AuditLog::record(AuditRecord record) {
-  if (record.time.empty()) record.time = iso_utc(std::chrono::system_clock::now(), true);
-  if (record.principal.empty()) record.principal = "anonymous";
+  if (record.time.empty()) record.at = std::chrono::system_clock::now();
   {
     std::lock_guard lock(mutex_);
     if (queue_.size() >= max_queue_) {
@@ -145,7 +143,10 @@ void AuditLog::run() {
         auto insert = db.cached(
             "INSERT INTO audit(time, principal, session, tool, arguments, outcome, error, duration_ms, rows, bytes) "
             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-        for (const auto& r : batch) {
+        for (auto& r : batch) {
+          if (r.time.empty()) r.time = iso_utc(r.at, true);
+          if (r.arguments.empty()) r.arguments = r.raw_arguments ? redact(*r.raw_arguments) : "{}";
+          if (r.principal.empty()) r.principal = "anonymous";
           insert->bind(1, r.time).bind(2, r.principal).bind(3, r.session).bind(4, r.tool).bind(5, r.arguments);
           insert->bind(6, r.outcome).bind(7, r.error).bind(8, r.duration_ms);
           if (r.rows) insert->bind(9, *r.rows);
@@ -201,8 +202,15 @@ std::vector<AuditRecord> AuditLog::read(const std::string& path, const AuditQuer
   stmt.bind(6, static_cast<std::int64_t>(q.limit));
   std::vector<AuditRecord> out;
   while (stmt.step()) {
-    AuditRecord r{stmt.text(0), stmt.text(1), stmt.text(2), stmt.text(3), stmt.text(4), stmt.text(5), stmt.text(6), stmt.real(7),
-                  std::nullopt, std::nullopt};
+    AuditRecord r;
+    r.time = stmt.text(0);
+    r.principal = stmt.text(1);
+    r.session = stmt.text(2);
+    r.tool = stmt.text(3);
+    r.arguments = stmt.text(4);
+    r.outcome = stmt.text(5);
+    r.error = stmt.text(6);
+    r.duration_ms = stmt.real(7);
     if (!stmt.is_null(8)) r.rows = stmt.int64(8);
     if (!stmt.is_null(9)) r.bytes = stmt.int64(9);
     out.push_back(std::move(r));

@@ -10,6 +10,8 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -22,7 +24,7 @@
 namespace mcpd::infra {
 
 struct AuditRecord {
-  std::string time;        // ISO-8601 UTC with milliseconds; filled by record() when empty
+  std::string time;        // ISO-8601 UTC with milliseconds; when empty, the writer formats `at`
   std::string principal;   // API key id, or "anonymous"
   std::string session;     // MCP session id (empty for one-shot REST calls)
   std::string tool;
@@ -32,6 +34,10 @@ struct AuditRecord {
   double duration_ms = 0;
   std::optional<std::int64_t> rows;
   std::optional<std::int64_t> bytes;
+  // Work left to the writer thread, off the caller's path: when `arguments` is empty,
+  // redact(*raw_arguments) fills it; `at` (set by record()) becomes `time`.
+  std::shared_ptr<const boost::json::object> raw_arguments;
+  std::chrono::system_clock::time_point at{};
 };
 
 struct AuditQuery {
