@@ -52,3 +52,61 @@ test('a broken model leaves the default on lexical search; asking for it is refu
     fs.rmSync(data, { recursive: true, force: true });
   }
 });
+
+async function search(s, args) {
+  const r = await fetch(s.base + '/call_tool', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ tool: 'search_documents', arguments: args }),
+  });
+  return (await r.json()).structuredContent;
+}
+
+test('the vector graph is built, saved next to the index, and loaded after a restart', async () => {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpd-graph-'));
+  const docs = path.join(data, 'docs');
+  fs.mkdirSync(docs);
+  fs.writeFileSync(path.join(docs, 'password.md'), '# Account help\n\nHow to reset your password.\n');
+  fs.writeFileSync(path.join(docs, 'deploy.md'), '# Deployment\n\nShip the containers to the production cluster.\n');
+  fs.writeFileSync(path.join(docs, 'db.md'), '# Storage\n\nTune the database connection pool size.\n');
+  const index = path.join(data, 'kb.db');
+  const config = path.join(data, 'mcpd.toml');
+  const toml = (extra) => `[packs.knowledge]\nindex = "${index}"\n[packs.knowledge.embeddings]\nprovider = "use-lite"\n` +
+    `[packs.knowledge.vector_index]\napproximate_from = 1\n${extra}[[packs.knowledge.sources]]\nname = "docs"\ntype = "directory"\npath = "${docs}"\n`;
+  fs.writeFileSync(config, toml(''));
+  const query = { query: 'forgot my login credentials', mode: 'semantic', limit: 1 };
+  try {
+    let s = await startServer({ args: ['--enable-pack', 'knowledge', '--config', config], env: { EMBED_PROVIDER: null } });
+    try {
+      let answer;
+      for (let i = 0; i < 300 && !(answer?.results?.length); i++) {  // the start-up sync embeds first
+        answer = await search(s, query);
+        if (!answer.results.length) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(answer.results[0].path, 'password.md');
+      for (let i = 0; i < 100 && !fs.existsSync(index + '.hnsw.json'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(fs.existsSync(index + '.hnsw') && fs.existsSync(index + '.hnsw.json'), 'no graph file next to the index');
+      const header = JSON.parse(fs.readFileSync(index + '.hnsw.json', 'utf8'));
+      assert.equal(header.model, 'use-lite:universal-sentence-encoder-lite');
+      assert.equal(header.dimension, 512);
+      assert.equal(header.count, 3);
+    } finally {
+      await s.stop();
+    }
+    // Restarted: the saved graph is loaded (no rebuild is logged) and answers the same.
+    s = await startServer({ args: ['--enable-pack', 'knowledge', '--config', config], env: { EMBED_PROVIDER: null } });
+    try {
+      const answer = await search(s, query);
+      assert.equal(answer.results[0].path, 'password.md');
+      assert.ok(!s.logs.some((l) => String(l.event).includes('rebuilding the vector graph')), JSON.stringify(s.logs));
+    } finally {
+      await s.stop();
+    }
+    // A bad setting is refused at start-up, naming it.
+    fs.writeFileSync(config, toml('m = 1000\n'));
+    const bad = spawnSync(MCPD_BIN, ['serve', '--enable-pack', 'knowledge', '--config', config], { env: cleanEnv(), encoding: 'utf8', timeout: 60000 });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /vector_index\.m must be an integer from 4 to 64/);
+  } finally {
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+});
