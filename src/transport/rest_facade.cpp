@@ -69,9 +69,15 @@ json::object RestFacade::health_report(bool& healthy) const {
 }
 
 void RestFacade::health(const Request& request, const ChannelPtr& channel) const {
-  bool healthy = true;
-  auto report = health_report(healthy);
-  channel->respond(json_response(healthy ? 200 : 503, report, request.version()));
+  auto answer = [this, channel, version = request.version()] {
+    bool healthy = true;
+    auto report = health_report(healthy);
+    channel->respond(json_response(healthy ? 200 : 503, report, version));
+  };
+  // A pack's check may wait on its backend (a PostgreSQL or S3 probe, bounded by its timeout):
+  // on the worker pool, never on an I/O thread.
+  if (ctx_.pool && !ctx_.dispatcher.registry().health_checks().empty()) ctx_.pool->post(std::move(answer));
+  else answer();
 }
 
 void RestFacade::metrics(const Request& request, const ChannelPtr& channel) const {
