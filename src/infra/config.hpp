@@ -47,7 +47,7 @@ struct Config {
   std::string audit_path;                // default: <data_dir>/audit.db
   int audit_retention_days = 90;
   // [packs]
-  std::vector<std::string> enabled_packs = {"knowledge"};  // the default when nothing sets packs.enabled
+  std::vector<std::string> enabled_packs = {"knowledge", "sql", "storage"};  // when nothing sets packs.enabled
   std::map<std::string, boost::json::object> pack_settings;
 
   // Where each setting came from ("default", "file", "env", "flag"), for `mcpd config check`.

@@ -10,7 +10,11 @@ std::string random_hex(std::size_t bytes);
 // Compares secrets without leaking where they differ through timing.
 bool constant_time_equals(std::string_view a, std::string_view b);
 std::string sha256_hex(std::string_view data);
+// HMAC-SHA256: the 32 raw bytes (to chain, as AWS SigV4 derives its keys), or hex.
+std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+// Lower-case hex of raw bytes.
+std::string hex_encode(std::string_view bytes);
 std::string base64_encode(std::string_view data);
 
 }  // namespace mcpd::infra

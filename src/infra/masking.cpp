@@ -51,6 +51,34 @@ void mask_json(boost::json::value& value) {
   }
 }
 
+std::string clean_detail(std::string text, std::initializer_list<std::string_view> secrets, std::size_t max_chars) {
+  for (std::string_view secret : secrets) {
+    if (secret.empty()) continue;
+    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3))
+      text.replace(pos, secret.size(), "***");
+  }
+  std::string out;
+  out.reserve(std::min(text.size(), max_chars + 3));
+  bool space = false;
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  while (!out.empty() && (out.back() == '.' || out.back() == ' ')) out.pop_back();
+  if (out.size() > max_chars) {
+    std::size_t cut = max_chars;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+    out.resize(cut);
+    out += "...";
+  }
+  return out;
+}
+
 std::string mask_secret(std::string_view secret) {
   if (secret.size() < 12) return "***";
   return std::string(secret.substr(0, 4)) + "…(" + std::to_string(secret.size()) + " chars)";

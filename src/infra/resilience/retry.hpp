@@ -49,22 +49,17 @@ std::invoke_result_t<Fn&> retry_call(const RetryPolicy& policy, Fn&& fn, IsRetry
                                      std::chrono::steady_clock::time_point deadline =
                                          std::chrono::steady_clock::time_point::max(),
                                      const RetryTiming& timing = {}) {
-  using Result = std::invoke_result_t<Fn&>;
-  // optional + emplace: results need not be assignable.
-  std::optional<Result> result;
-  result.emplace(fn());
-  for (int failed = 1; is_retryable(std::as_const(*result)); ++failed) {
+  for (int failed = 1;; ++failed) {
+    auto result = fn();  // a fresh object each attempt: results need not be assignable
+    if (!is_retryable(std::as_const(result))) return result;
     const auto now = timing.now ? timing.now() : std::chrono::steady_clock::now();
     const auto delay = retry_delay(policy, failed, now, deadline);
-    if (!delay) break;
+    if (!delay) return result;
     if (timing.sleep)
       timing.sleep(*delay);
     else
       sleep_for_retry(*delay);
-    result.reset();
-    result.emplace(fn());
   }
-  return std::move(*result);
 }
 
 }  // namespace mcpd::infra

@@ -17,6 +17,8 @@
 #endif
 #include <hnswlib/hnswlib.h>
 
+#include "infra/crypto.hpp"
+
 namespace mcpd::packs::knowledge {
 
 namespace fs = std::filesystem;
@@ -42,13 +44,7 @@ std::string file_sha256(const fs::path& path) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_DigestFinal_ex(ctx.get(), digest, &length);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 15]);
-  }
-  return out;
+  return infra::hex_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 void write_file(const fs::path& path, const std::string& text) {

@@ -22,6 +22,7 @@
 #include <boost/json.hpp>
 
 #include "infra/cron.hpp"  // backoff_delay
+#include "infra/masking.hpp"
 
 namespace mcpd::packs::knowledge {
 
@@ -105,30 +106,7 @@ std::string shown_url(const std::string& url) {
 // Text from the endpoint or libcurl made safe for one sentence: the API key replaced, whitespace
 // collapsed to single spaces, bounded length (cut on a UTF-8 boundary).
 std::string clean_detail(std::string text, const std::string& api_key) {
-  if (!api_key.empty()) {
-    for (auto pos = text.find(api_key); pos != std::string::npos; pos = text.find(api_key, pos + 3))
-      text.replace(pos, api_key.size(), "***");
-  }
-  std::string out;
-  out.reserve(std::min(text.size(), kMaxDetailChars + 3));
-  bool space = false;
-  for (char c : text) {
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  while (!out.empty() && (out.back() == '.' || out.back() == ' ')) out.pop_back();
-  if (out.size() > kMaxDetailChars) {
-    std::size_t cut = kMaxDetailChars;
-    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
-    out.resize(cut);
-    out += "...";
-  }
-  return out;
+  return infra::clean_detail(std::move(text), {api_key}, kMaxDetailChars);
 }
 
 // The endpoint's explanation of a failed request: error.message (OpenAI, vLLM), a bare "error"

@@ -1,0 +1,628 @@
+// The PostgreSQL source: read-only sessions, typed rows, the pool, the breaker and the retries.
+//
+// Decisions:
+//  - Every session starts with default_transaction_read_only=on and statement_timeout (libpq
+//    `options`), client_encoding UTF8 and application_name mcpd. sql_query sends exactly one
+//    statement through the extended protocol (PQsendQueryParams: several statements cannot even be
+//    parsed), after the statement check. A session found no longer read-only, or with a transaction
+//    left open, is closed instead of being reused.
+//  - Only backend failures count against the breaker (and show in /health): a connect that fails, a
+//    connection lost, no answer within the call's time limit. An SQL error is the server answering,
+//    and so is statement_timeout cancelling a statement: both count as successes, so that one
+//    caller's slow queries cannot open the breaker (or fail /health) for everyone.
+//  - Only connection-level failures are retried, and only for reads (sql_query, the catalog reads):
+//    a write whose connection broke may have been applied.
+//  - A connection lost bumps an epoch: idle connections opened before it are suspect (the server
+//    may have restarted) and are closed when next picked, rather than failing one call each.
+//  - Rows are read one at a time (single-row mode). Past max_rows the rest is read and dropped for a
+//    short while (cheaper than reconnecting), then the connection is closed instead.
+#include "packs/sql/postgres_source.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "infra/logging.hpp"
+#include "infra/resilience/retry.hpp"
+#include "packs/sql/migrations.hpp"
+#include "packs/sql/pg_types.hpp"
+#include "packs/sql/result_format.hpp"
+#include "packs/sql/statement_guard.hpp"
+
+namespace mcpd::packs::sql {
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// The connection pool's factory takes no arguments; the deadline of the call that makes it connect
+// reaches it through this (the pool connects on the caller's thread).
+thread_local const Clock::time_point* t_connect_deadline = nullptr;
+
+class ConnectDeadline {
+ public:
+  explicit ConnectDeadline(const Clock::time_point& deadline) : previous_(t_connect_deadline) {
+    t_connect_deadline = &deadline;
+  }
+  ~ConnectDeadline() { t_connect_deadline = previous_; }
+  ConnectDeadline(const ConnectDeadline&) = delete;
+  ConnectDeadline& operator=(const ConnectDeadline&) = delete;
+
+ private:
+  const Clock::time_point* previous_;
+};
+
+constexpr std::size_t kDrainRows = 10000;           // rows read and dropped past max_rows at most ...
+constexpr milliseconds kDrainTime{250};             // ... and for this long at most
+constexpr seconds kProbeEvery{5};                   // maintain() skips its probe after a recent success
+constexpr seconds kTablesEvery{30};                 // known_tables() refresh
+constexpr milliseconds kMigrationTimeout{60000};    // per statement, at least (migrations may be slow)
+constexpr std::int64_t kInitSchemaLock = 0x6d637064;  // "mcpd": serializes concurrent init_schema runs
+
+ConnParams build_params(const SourceSettings& s) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(s.url.c_str(), &error);
+  if (!options) {
+    std::string reason = error ? short_pg_error(error) : "out of memory";
+    if (error) PQfreemem(error);
+    throw std::invalid_argument("sources." + s.name + ".url: cannot be read as a PostgreSQL URL or key=value string (" +
+                                reason + ")");
+  }
+  ConnParams params;
+  std::string user_options;
+  for (auto* o = options; o->keyword; ++o) {
+    if (!o->val) continue;
+    std::string key = o->keyword;
+    if (key == "options") user_options = o->val;
+    else if (key != "application_name" && key != "fallback_application_name" && key != "client_encoding")
+      params.emplace_back(key, o->val);
+  }
+  PQconninfoFree(options);
+  // Ours come last: for a setting given twice, the server keeps the last one.
+  std::string ours = "-c default_transaction_read_only=on -c statement_timeout=" +
+                     std::to_string(s.statement_timeout.count()) + " -c DateStyle=ISO -c bytea_output=hex";
+  params.emplace_back("options", user_options.empty() ? ours : user_options + " " + ours);
+  params.emplace_back("application_name", "mcpd");
+  params.emplace_back("client_encoding", "UTF8");
+  return params;
+}
+
+std::string param(const ConnParams& params, std::string_view key) {
+  for (const auto& [k, v] : params)
+    if (k == key) return v;
+  return {};
+}
+
+std::string target_of(const ConnParams& params) {
+  std::string host = param(params, "host");
+  if (host.empty()) host = param(params, "hostaddr");
+  if (host.empty()) host = "localhost";
+  std::string port = param(params, "port");
+  std::string user = param(params, "user");
+  std::string out = user.empty() ? host : user + "@" + host;
+  if (!port.empty()) out += ":" + port;
+  if (std::string db = param(params, "dbname"); !db.empty()) out += "/" + db;
+  return out;
+}
+
+PgParams to_params(const json::array& values) {
+  PgParams out;
+  out.reserve(values.size());
+  for (const auto& v : values) {
+    if (v.is_null()) out.emplace_back(std::nullopt);
+    else out.emplace_back(pg_param_text(v));
+  }
+  return out;
+}
+
+std::string text(const PGresult* r, int row, int column) {
+  if (PQgetisnull(r, row, column)) return {};
+  return std::string(PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column)));
+}
+
+std::string relkind_name(const std::string& kind) {
+  if (kind == "v") return "view";
+  if (kind == "m") return "materialized view";
+  if (kind == "f") return "foreign table";
+  return "table";  // r, p (partitioned)
+}
+
+}  // namespace
+
+PostgresSource::PostgresSource(SourceSettings settings)
+    : settings_(std::move(settings)),
+      params_(build_params(settings_)),
+      target_(target_of(params_)),
+      breaker_("PostgreSQL source '" + settings_.name + "'",
+               infra::CircuitBreakerConfig{settings_.breaker_failures, settings_.breaker_open}),
+      pool_(
+          "PostgreSQL source '" + settings_.name + "'",
+          [this] {
+            auto deadline = Clock::now() + settings_.connect_timeout;
+            if (t_connect_deadline && *t_connect_deadline < deadline) deadline = *t_connect_deadline;
+            return PgConnection::open(params_, deadline, epoch_.load());
+          },
+          infra::ConnectionPoolConfig{settings_.pool_min, settings_.pool_max, settings_.pool_idle,
+                                      settings_.statement_timeout},
+          [this](PgConnection& c) { return c.epoch() == epoch_.load() && c.usable(); }) {}
+
+PostgresSource::~PostgresSource() = default;
+
+Clock::time_point PostgresSource::call_deadline() const {
+  return Clock::now() + settings_.connect_timeout + settings_.statement_timeout + seconds(1);
+}
+
+void PostgresSource::note_success() {
+  std::lock_guard lock(mutex_);
+  last_error_.clear();
+  last_success_ = Clock::now();
+}
+
+void PostgresSource::note_failure(const std::string& reason) {
+  {
+    std::lock_guard lock(mutex_);
+    if (last_error_ == reason) return;
+    last_error_ = reason;
+  }
+  infra::log::warn("sql backend failure", {{"source", settings_.name}, {"target", target_}, {"reason", reason}});
+}
+
+PostgresSource::Failure PostgresSource::failure(const PgFailure& f) const {
+  const std::string who = "PostgreSQL source '" + settings_.name + "'";
+  switch (f.kind) {
+    case PgFailure::Kind::sql:
+      return Failure{SqlError{ErrorKind::sql, f.message, f.sqlstate}, Verdict::healthy, false};
+    case PgFailure::Kind::connection:
+      return Failure{SqlError{ErrorKind::unavailable, who + " lost its connection (" + f.message + "); try again", f.sqlstate},
+                     Verdict::failed, true, f.message};
+    case PgFailure::Kind::timeout:
+      if (!f.sqlstate.empty())
+        return Failure{SqlError{ErrorKind::timeout,
+                                "the statement ran longer than the source's statement_timeout_ms (" +
+                                    std::to_string(settings_.statement_timeout.count()) +
+                                    " ms) and was cancelled; make it cheaper or ask for fewer rows",
+                                f.sqlstate},
+                       Verdict::healthy, false};
+      return Failure{SqlError{ErrorKind::timeout, who + " did not answer in time; the call was abandoned", ""},
+                     Verdict::failed, false, "timed out"};
+    case PgFailure::Kind::cancelled:
+      return Failure{SqlError{ErrorKind::cancelled, "the call was cancelled", ""}, Verdict::none, false};
+  }
+  return Failure{SqlError{ErrorKind::sql, f.message, f.sqlstate}, Verdict::none, false};
+}
+
+template <class T>
+Outcome<T> PostgresSource::run(const Operation<T>& op, bool idempotent, Clock::time_point deadline) {
+  ConnectDeadline scope(deadline);
+  infra::RetryPolicy policy;
+  policy.attempts = idempotent ? settings_.retries : 1;
+  auto attempt = [&]() -> Step<T> {
+    auto permit = breaker_.admit();
+    if (!permit) {
+      std::string message = permit.error();
+      {
+        std::lock_guard lock(mutex_);
+        if (!last_error_.empty()) message += " (last error: " + last_error_ + ")";
+      }
+      return Failure{SqlError{ErrorKind::unavailable, message, ""}, Verdict::none, false};
+    }
+    auto lease = pool_.acquire(deadline);
+    if (!lease) {
+      if (lease.error_kind() != infra::AcquireError::connect_failed)  // every connection busy: not the backend's fault
+        return Failure{SqlError{ErrorKind::unavailable, lease.error(), ""}, Verdict::none, false};
+      std::string reason = lease.error();
+      constexpr std::string_view kPrefix = "cannot open a connection: ";
+      if (auto at = reason.find(kPrefix); at != std::string::npos) reason = reason.substr(at + kPrefix.size());
+      permit.record_failure();
+      note_failure(reason);
+      return Failure{SqlError{ErrorKind::unavailable,
+                              "cannot connect to PostgreSQL source '" + settings_.name + "' (" + target_ + "): " + reason, ""},
+                     Verdict::failed, true, reason};
+    }
+    Step<T> step = op(*lease, deadline);
+    const Failure* failed = std::get_if<Failure>(&step);
+    const Verdict verdict = failed ? failed->verdict : Verdict::healthy;
+    if (verdict == Verdict::healthy) {
+      permit.record_success();
+      note_success();
+    } else if (verdict == Verdict::failed) {
+      permit.record_failure();
+      note_failure(failed->reason.empty() ? failed->error.message : failed->reason);
+    }
+    if (lease->lost()) epoch_.fetch_add(1);
+    if (lease->broken() || lease->lost()) lease.discard();
+    return step;
+  };
+  auto step = infra::retry_call(
+      policy, attempt,
+      [](const Step<T>& s) {
+        auto* f = std::get_if<Failure>(&s);
+        return f && f->retryable;
+      },
+      deadline);
+  if (auto* f = std::get_if<Failure>(&step)) return f->error;
+  return std::move(std::get<T>(step));
+}
+
+std::vector<Column> PostgresSource::columns_of(PgConnection& c, const PGresult* r, Clock::time_point deadline) {
+  const int n = PQnfields(r);
+  std::vector<Column> columns;
+  std::vector<PgOid> missing;
+  {
+    std::lock_guard lock(mutex_);
+    for (int i = 0; i < n; ++i) {
+      PgOid oid = PQftype(r, i);
+      std::string type(pg_builtin_type_name(oid));
+      if (type.empty()) {
+        if (auto it = type_names_.find(oid); it != type_names_.end()) type = it->second;
+        else missing.push_back(oid);
+      }
+      columns.push_back(Column{PQfname(r, i), std::move(type)});
+    }
+  }
+  if (!missing.empty() && !c.broken()) {
+    std::string array = "{";
+    for (std::size_t i = 0; i < missing.size(); ++i) array += (i ? "," : "") + std::to_string(missing[i]);
+    array += "}";
+    auto looked = c.run("SELECT t.oid::int8, pg_catalog.format_type(t.oid, NULL) FROM pg_catalog.pg_type t "
+                        "WHERE t.oid = ANY($1::oid[])",
+                        PgParams{array}, deadline);
+    if (auto* res = std::get_if<PgResult>(&looked); res && *res) {
+      std::lock_guard lock(mutex_);
+      for (int row = 0; row < PQntuples(res->get()); ++row)
+        type_names_[static_cast<PgOid>(std::strtoull(PQgetvalue(res->get(), row, 0), nullptr, 10))] =
+            text(res->get(), row, 1);
+    }
+  }
+  std::lock_guard lock(mutex_);
+  for (int i = 0; i < n; ++i)
+    if (columns[i].type.empty()) {
+      auto it = type_names_.find(PQftype(r, i));
+      columns[i].type = it != type_names_.end() ? it->second : "oid " + std::to_string(PQftype(r, i));
+    }
+  return columns;
+}
+
+PostgresSource::Step<QueryResult> PostgresSource::fetch(PgConnection& c, const std::string& sql, const PgParams& params,
+                                                        std::size_t max_rows, bool may_abandon, Clock::time_point deadline,
+                                                        const std::function<bool()>& cancelled) {
+  if (auto f = c.send(sql, &params, true, deadline)) return failure(*f);
+  QueryResult out;
+  PgResult shape;  // the first result with rows' shape: column names and types come from it
+  std::vector<std::string> names;
+  std::vector<PgOid> oids;
+  std::optional<PgFailure> error;
+  std::size_t dropped = 0;
+  Clock::time_point cut_at{};
+  for (;;) {
+    auto step = c.next(deadline, cancelled);
+    if (auto* f = std::get_if<PgFailure>(&step)) {
+      if (!error) error = *f;
+      if (c.broken()) break;
+      continue;
+    }
+    PgResult r = std::move(std::get<PgResult>(step));
+    if (!r) break;
+    const auto status = PQresultStatus(r.get());
+    if (status != PGRES_SINGLE_TUPLE && status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) continue;
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+      out.command = PQcmdStatus(r.get());
+      if (const char* n = PQcmdTuples(r.get()); n && *n) out.rows_affected = std::strtoll(n, nullptr, 10);
+    }
+    if (status == PGRES_COMMAND_OK) continue;
+    if (!shape) {
+      std::vector<Column> raw;
+      for (int i = 0; i < PQnfields(r.get()); ++i) {
+        raw.push_back(Column{PQfname(r.get(), i), ""});
+        oids.push_back(PQftype(r.get(), i));
+      }
+      make_names_unique(raw);
+      for (auto& col : raw) names.push_back(col.name);
+    }
+    for (int row = 0; row < PQntuples(r.get()); ++row) {
+      if (out.rows.size() >= max_rows) {
+        if (!out.truncated) cut_at = Clock::now();
+        out.truncated = true;
+        ++dropped;
+        continue;
+      }
+      json::object o;
+      o.reserve(names.size());
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        const int col = static_cast<int>(i);
+        if (PQgetisnull(r.get(), row, col)) o.emplace(names[i], nullptr);
+        else
+          o.emplace(names[i], pg_value(oids[i], std::string_view(PQgetvalue(r.get(), row, col),
+                                                                 static_cast<std::size_t>(PQgetlength(r.get(), row, col)))));
+      }
+      out.rows.push_back(std::move(o));
+    }
+    if (!shape) shape = std::move(r);
+    if (may_abandon && out.truncated && (dropped > kDrainRows || Clock::now() - cut_at > kDrainTime)) {
+      c.abandon();  // closing is cheaper than reading the rest
+      break;
+    }
+  }
+  // Enough rows were read before the statement failed or was abandoned: they are the answer.
+  if (error && !(out.truncated && may_abandon)) return failure(*error);
+  if (shape) {
+    out.columns = columns_of(c, shape.get(), deadline);
+    for (std::size_t i = 0; i < out.columns.size() && i < names.size(); ++i) out.columns[i].name = names[i];
+  }
+  return out;
+}
+
+Outcome<QueryResult> PostgresSource::query(const QueryRequest& request) {
+  if (auto refused = check_read_only(request.sql, Dialect::postgres)) return SqlError{ErrorKind::refused, *refused, ""};
+  const PgParams params = to_params(request.params);
+  const std::size_t max_rows = std::min(request.max_rows, settings_.max_rows);
+  Operation<QueryResult> op = [&](PgConnection& c, Clock::time_point deadline) -> Step<QueryResult> {
+    auto step = fetch(c, request.sql, params, max_rows, true, deadline, request.cancelled);
+    // Read-only in depth: a session no longer read-only by default, or a transaction left open,
+    // is closed rather than handed to the next caller.
+    if (!c.broken() && !c.usable()) c.abandon();
+    return step;
+  };
+  auto out = run(op, true, call_deadline());
+  if (auto* r = std::get_if<QueryResult>(&out)) {
+    r->rows_affected.reset();
+    r->command.clear();
+  }
+  return out;
+}
+
+Outcome<QueryResult> PostgresSource::execute(const QueryRequest& request) {
+  if (!settings_.allow_writes)
+    return SqlError{ErrorKind::refused,
+                    "source '" + settings_.name + "' is read-only; set allow_writes = true in its [[packs.sql.sources]] entry "
+                    "to use sql_execute",
+                    ""};
+  if (auto problem = check_single_write(request.sql, Dialect::postgres)) return SqlError{ErrorKind::refused, *problem, ""};
+  const PgParams params = to_params(request.params);
+  const std::size_t max_rows = std::min(request.max_rows, settings_.max_rows);
+  Operation<QueryResult> op = [&](PgConnection& c, Clock::time_point deadline) -> Step<QueryResult> {
+    if (auto begin = c.run("BEGIN READ WRITE", deadline); auto* f = std::get_if<PgFailure>(&begin)) return failure(*f);
+    // Never abandoned half-way: that would roll the write back without saying so.
+    auto step = fetch(c, request.sql, params, max_rows, false, deadline, request.cancelled);
+    if (std::holds_alternative<Failure>(step)) {
+      if (!c.broken() && std::holds_alternative<PgFailure>(c.run("ROLLBACK", deadline))) c.abandon();
+      return step;
+    }
+    auto commit = c.run("COMMIT", deadline);
+    if (auto* f = std::get_if<PgFailure>(&commit)) {
+      auto lost = failure(*f);
+      lost.retryable = false;
+      if (f->kind != PgFailure::Kind::sql)
+        lost.error.message = "the connection broke while committing, so the write may or may not have been applied; "
+                             "check before trying again (" + f->message + ")";
+      return lost;
+    }
+    // The next caller gets a clean session: no SET, temporary table or prepared statement left over.
+    if (std::holds_alternative<PgFailure>(c.run("DISCARD ALL", deadline))) c.abandon();
+    return step;
+  };
+  return run(op, false, call_deadline());
+}
+
+PostgresSource::Step<std::vector<TableInfo>> PostgresSource::read_tables(PgConnection& c, Clock::time_point deadline) {
+  auto r = c.run(
+      "SELECT n.nspname, c.relname, c.relkind::text FROM pg_catalog.pg_class c "
+      "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+      "AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' "
+      "AND pg_catalog.has_table_privilege(c.oid, 'SELECT') ORDER BY 1, 2",
+      deadline);
+  if (auto* f = std::get_if<PgFailure>(&r)) return failure(*f);
+  const PGresult* res = std::get<PgResult>(r).get();
+  std::vector<TableInfo> tables;
+  for (int row = 0; res && row < PQntuples(res); ++row)
+    tables.push_back(TableInfo{text(res, row, 0), text(res, row, 1), relkind_name(text(res, row, 2))});
+  return tables;
+}
+
+void PostgresSource::remember_tables(const std::vector<TableInfo>& tables) {
+  std::vector<std::string> names;
+  for (const auto& t : tables) names.push_back(t.schema == "public" ? t.name : t.schema + "." + t.name);
+  std::lock_guard lock(mutex_);
+  tables_ = std::move(names);
+  tables_at_ = Clock::now();
+}
+
+Outcome<std::vector<TableInfo>> PostgresSource::list_tables() {
+  Operation<std::vector<TableInfo>> op = [this](PgConnection& c, Clock::time_point d) { return read_tables(c, d); };
+  auto out = run(op, true, call_deadline());
+  if (auto* tables = std::get_if<std::vector<TableInfo>>(&out)) remember_tables(*tables);
+  return out;
+}
+
+Outcome<TableSchema> PostgresSource::describe_table(const std::string& table) {
+  std::optional<std::string> schema;
+  std::string name = table;
+  if (auto dot = table.find('.'); dot != std::string::npos) {
+    schema = table.substr(0, dot);
+    name = table.substr(dot + 1);
+  }
+  Operation<TableSchema> op = [&](PgConnection& c, Clock::time_point deadline) -> Step<TableSchema> {
+    auto found = c.run(
+        "SELECT c.oid::int8, n.nspname, c.relname, c.relkind::text FROM pg_catalog.pg_class c "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND "
+        "(($1::text IS NULL AND n.nspname = ANY (pg_catalog.current_schemas(false))) OR n.nspname = $1::text) "
+        "ORDER BY pg_catalog.array_position(pg_catalog.current_schemas(false), n.nspname) NULLS LAST LIMIT 1",
+        PgParams{schema, name}, deadline);
+    if (auto* f = std::get_if<PgFailure>(&found)) return failure(*f);
+    const PGresult* res = std::get<PgResult>(found).get();
+    if (!res || PQntuples(res) == 0)
+      return Failure{SqlError{ErrorKind::invalid,
+                              "source '" + settings_.name + "' has no table or view named '" + table +
+                                  "' that this role can see; call sql_list_tables for the names",
+                              ""},
+                     Verdict::healthy, false};
+    TableSchema out;
+    const std::string oid = text(res, 0, 0);
+    out.schema = text(res, 0, 1);
+    out.name = text(res, 0, 2);
+    out.type = relkind_name(text(res, 0, 3));
+    auto columns = c.run(
+        "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, "
+        "pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attribute a "
+        "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        PgParams{oid}, deadline);
+    if (auto* f = std::get_if<PgFailure>(&columns)) return failure(*f);
+    const PGresult* cols = std::get<PgResult>(columns).get();
+    for (int row = 0; cols && row < PQntuples(cols); ++row) {
+      ColumnInfo info{text(cols, row, 0), text(cols, row, 1), text(cols, row, 2) == "t", std::nullopt};
+      if (!PQgetisnull(cols, row, 3)) info.default_value = text(cols, row, 3);
+      out.columns.push_back(std::move(info));
+    }
+    auto key = c.run(
+        "SELECT a.attname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
+        "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+        "WHERE i.indrelid = $1::oid AND i.indisprimary "
+        "ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum)",
+        PgParams{oid}, deadline);
+    if (auto* f = std::get_if<PgFailure>(&key)) return failure(*f);
+    const PGresult* pk = std::get<PgResult>(key).get();
+    for (int row = 0; pk && row < PQntuples(pk); ++row) out.primary_key.push_back(text(pk, row, 0));
+    return out;
+  };
+  return run(op, true, call_deadline());
+}
+
+PostgresSource::Step<InitSchemaResult> PostgresSource::apply(PgConnection& c, const std::vector<Migration>& migrations,
+                                                             bool dry_run, Clock::time_point deadline) {
+  auto roll_back = [&](Failure f) -> Step<InitSchemaResult> {
+    if (!c.broken() && std::holds_alternative<PgFailure>(c.run("ROLLBACK", deadline))) c.abandon();
+    return f;
+  };
+  const auto per_statement = std::max(milliseconds(settings_.statement_timeout), kMigrationTimeout);
+  for (const std::string& sql :
+       {std::string("BEGIN READ WRITE"), "SET LOCAL statement_timeout = " + std::to_string(per_statement.count()),
+        "SELECT pg_catalog.pg_advisory_xact_lock(" + std::to_string(kInitSchemaLock) + ")",
+        std::string("CREATE TABLE IF NOT EXISTS ") + kMigrationsTable +
+            " (name text PRIMARY KEY, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"}) {
+    auto r = c.run(sql, deadline);
+    if (auto* f = std::get_if<PgFailure>(&r)) return roll_back(failure(*f));
+  }
+  auto recorded_rows = c.run(std::string("SELECT name, sha256 FROM ") + kMigrationsTable, deadline);
+  if (auto* f = std::get_if<PgFailure>(&recorded_rows)) return roll_back(failure(*f));
+  std::map<std::string, std::string> recorded;
+  if (const PGresult* res = std::get<PgResult>(recorded_rows).get())
+    for (int row = 0; row < PQntuples(res); ++row) recorded[text(res, row, 0)] = text(res, row, 1);
+
+  InitSchemaResult out;
+  out.dry_run = dry_run;
+  for (const auto& m : migrations) {
+    if (auto it = recorded.find(m.name); it != recorded.end()) {
+      if (it->second != m.sha256)
+        return roll_back(Failure{SqlError{ErrorKind::invalid,
+                                      "the migration " + m.name + " was applied already with other content (sha256 " +
+                                          it->second.substr(0, 12) + "… recorded, " + m.sha256.substr(0, 12) +
+                                          "… now); applied migrations must not change: add a new file instead",
+                                      ""},
+                             Verdict::healthy, false});
+      out.already_applied.push_back(m.name);
+      continue;
+    }
+    if (auto f = c.send(m.sql, nullptr, false, deadline)) return roll_back(failure(*f));
+    std::optional<PgFailure> error;
+    for (;;) {
+      auto step = c.next(deadline, {});
+      if (auto* f = std::get_if<PgFailure>(&step)) {
+        if (!error) error = *f;
+        if (c.broken()) break;
+        continue;
+      }
+      if (!std::get<PgResult>(step)) break;
+    }
+    if (error) {
+      auto f = failure(*error);
+      f.error.message = "the migration " + m.name + " failed, and nothing was applied: " + f.error.message;
+      return roll_back(f);
+    }
+    auto record = c.run(std::string("INSERT INTO ") + kMigrationsTable + " (name, sha256) VALUES ($1, $2)",
+                        PgParams{m.name, m.sha256}, deadline);
+    if (auto* f = std::get_if<PgFailure>(&record)) return roll_back(failure(*f));
+    out.applied.push_back(m);
+  }
+  auto end = c.run(dry_run ? "ROLLBACK" : "COMMIT", deadline);
+  if (auto* f = std::get_if<PgFailure>(&end)) {
+    auto lost = failure(*f);
+    lost.retryable = false;
+    if (f->kind != PgFailure::Kind::sql)
+      lost.error.message = "the connection broke while committing the migrations, so they may or may not have been "
+                           "applied; run postgres_init_schema again to see (" + f->message + ")";
+    return lost;
+  }
+  if (std::holds_alternative<PgFailure>(c.run("DISCARD ALL", deadline))) c.abandon();
+  return out;
+}
+
+Outcome<InitSchemaResult> PostgresSource::init_schema(const std::vector<Migration>& migrations, bool dry_run) {
+  if (!settings_.allow_writes)
+    return SqlError{ErrorKind::refused,
+                    "source '" + settings_.name + "' is read-only; set allow_writes = true in its [[packs.sql.sources]] entry "
+                    "to apply schema changes",
+                    ""};
+  for (const auto& m : migrations)
+    if (auto problem = check_migration(m, Dialect::postgres)) return SqlError{ErrorKind::refused, *problem, ""};
+  const auto per_statement = std::max(milliseconds(settings_.statement_timeout), kMigrationTimeout);
+  const auto deadline = Clock::now() + settings_.connect_timeout + per_statement * (migrations.size() + 1) + seconds(1);
+  Operation<InitSchemaResult> op = [&](PgConnection& c, Clock::time_point d) { return apply(c, migrations, dry_run, d); };
+  return run(op, false, deadline);
+}
+
+core::HealthStatus PostgresSource::health() const {
+  core::HealthStatus h;
+  const auto state = breaker_.state();
+  const auto stats = pool_.stats();
+  h.details = json::object{{"source", settings_.name},
+                           {"target", target_},
+                           {"breaker", std::string(infra::to_string(state))},
+                           {"pool", json::object{{"open", stats.open},
+                                                 {"idle", stats.idle},
+                                                 {"in_use", stats.in_use},
+                                                 {"waiting", stats.waiting}}}};
+  if (state == infra::CircuitBreaker::State::open) {
+    const auto left = std::max<long long>(1, std::chrono::ceil<seconds>(breaker_.retry_after()).count());
+    h.status = "circuit open after " + std::to_string(breaker_.consecutive_failures()) + " failures; retrying in " +
+               std::to_string(left) + " s";
+    return h;
+  }
+  std::lock_guard lock(mutex_);
+  if (!last_error_.empty()) h.status = last_error_;
+  return h;
+}
+
+std::vector<std::string> PostgresSource::known_tables() const {
+  std::lock_guard lock(mutex_);
+  return tables_;
+}
+
+void PostgresSource::maintain() {
+  pool_.prune_idle();
+  // An open breaker already says the backend is down; probing would only hammer it.
+  if (breaker_.state() == infra::CircuitBreaker::State::open) return;
+  const auto now = Clock::now();
+  bool probe = true;
+  {
+    std::lock_guard lock(mutex_);
+    probe = !last_error_.empty() || now - last_success_ > kProbeEvery || now - tables_at_ > kTablesEvery;
+  }
+  if (probe) {
+    // The probe is a catalog read: it checks the backend and refreshes the table names at once.
+    Operation<std::vector<TableInfo>> op = [this](PgConnection& c, Clock::time_point d) { return read_tables(c, d); };
+    auto out = run(op, false, now + settings_.connect_timeout + std::min(settings_.statement_timeout, milliseconds(2000)));
+    auto* tables = std::get_if<std::vector<TableInfo>>(&out);
+    if (!tables) return;
+    remember_tables(*tables);
+  }
+  const auto deadline = Clock::now() + settings_.connect_timeout;
+  ConnectDeadline scope(deadline);
+  std::string error;
+  pool_.warm_up(error);  // a failure here shows on the next call or probe
+}
+
+}  // namespace mcpd::packs::sql

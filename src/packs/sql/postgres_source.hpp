@@ -1,0 +1,91 @@
+// A PostgreSQL source: libpq connections from a pool (seed 003: 2 to 10), a circuit breaker (opens
+// after 5 consecutive backend failures, half-opens after 60 s), retries with backoff and jitter for
+// idempotent calls, and a time limit on every call. Reads run in read-only sessions.
+#pragma once
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "infra/resilience/circuit_breaker.hpp"
+#include "infra/resilience/connection_pool.hpp"
+#include "packs/sql/pg_connection.hpp"
+#include "packs/sql/pg_types.hpp"
+#include "packs/sql/sql_source.hpp"
+
+namespace mcpd::packs::sql {
+
+class PostgresSource : public SqlSource {
+ public:
+  // Throws std::invalid_argument when the URL cannot be parsed. Connects lazily (and in maintain()),
+  // so that a server that is down does not stop mcpd from starting.
+  explicit PostgresSource(SourceSettings settings);
+  ~PostgresSource() override;
+
+  const SourceSettings& settings() const override { return settings_; }
+  std::string display_target() const override { return target_; }
+
+  Outcome<QueryResult> query(const QueryRequest& request) override;
+  Outcome<QueryResult> execute(const QueryRequest& request) override;
+  Outcome<std::vector<TableInfo>> list_tables() override;
+  Outcome<TableSchema> describe_table(const std::string& table) override;
+  Outcome<InitSchemaResult> init_schema(const std::vector<Migration>& migrations, bool dry_run) override;
+
+  core::HealthStatus health() const override;
+  std::vector<std::string> known_tables() const override;
+  void maintain() override;
+
+  // Connection parameters for libpq as they will be sent (for tests; holds the password).
+  const ConnParams& connection_params() const { return params_; }
+
+ private:
+  enum class Verdict { none, healthy, failed };  // what an attempt says about the backend
+  struct Failure {
+    Failure(SqlError e, Verdict v, bool can_retry, std::string why = {})
+        : error(std::move(e)), verdict(v), retryable(can_retry), reason(std::move(why)) {}
+    SqlError error;
+    Verdict verdict = Verdict::none;
+    bool retryable = false;
+    std::string reason;  // for /health, when the backend failed: "connection refused", "timed out"
+  };
+  template <class T>
+  using Step = std::variant<T, Failure>;
+  template <class T>
+  using Operation = std::function<Step<T>(PgConnection&, Clock::time_point deadline)>;
+
+  // Admits the attempt through the breaker, leases a connection, runs `op`, records the verdict and
+  // returns or discards the connection; retried (when `idempotent`) on connection-level failures.
+  template <class T>
+  Outcome<T> run(const Operation<T>& op, bool idempotent, Clock::time_point deadline);
+
+  Failure failure(const PgFailure& f) const;
+  Step<QueryResult> fetch(PgConnection& c, const std::string& sql, const PgParams& params, std::size_t max_rows,
+                          bool may_abandon, Clock::time_point deadline, const std::function<bool()>& cancelled);
+  std::vector<Column> columns_of(PgConnection& c, const PGresult* r, Clock::time_point deadline);
+  Step<std::vector<TableInfo>> read_tables(PgConnection& c, Clock::time_point deadline);
+  Step<InitSchemaResult> apply(PgConnection& c, const std::vector<Migration>& migrations, bool dry_run,
+                               Clock::time_point deadline);
+  // The time a call may take: connect, then run the statement, plus a little slack.
+  Clock::time_point call_deadline() const;
+  void note_success();
+  void note_failure(const std::string& reason);
+  void remember_tables(const std::vector<TableInfo>& tables);
+
+  SourceSettings settings_;
+  ConnParams params_;
+  std::string target_;
+  std::atomic<std::uint64_t> epoch_{0};  // bumped when a connection is lost: older idle ones are suspect
+  infra::CircuitBreaker breaker_;
+  infra::ConnectionPool<PgConnection> pool_;
+
+  mutable std::mutex mutex_;
+  std::string last_error_;  // the last backend failure; cleared by the next success
+  Clock::time_point last_success_{};
+  std::vector<std::string> tables_;
+  Clock::time_point tables_at_{};
+  std::map<PgOid, std::string> type_names_;  // non-built-in types seen so far (enums, domains, ...)
+};
+
+}  // namespace mcpd::packs::sql

@@ -1,0 +1,637 @@
+// The read-only statement check: the lexer, the statement split and the rules of check_read_only.
+//
+// Decisions (each refuses rather than guesses, since a wrong refusal costs one clear message and a
+// wrong acceptance is what the server-side read-only transaction is there to stop):
+//  - A statement may start with SELECT, WITH, VALUES, TABLE, EXPLAIN or SHOW (PostgreSQL), or with
+//    SELECT, WITH, VALUES, EXPLAIN or an allow-listed PRAGMA (SQLite). Anything else is not a read.
+//  - EXPLAIN's own options (ANALYZE, VERBOSE, (…), QUERY PLAN) are skipped and what follows is checked
+//    as a statement, so EXPLAIN ANALYZE SELECT runs, and EXPLAIN ANALYZE DELETE is refused as a write.
+//  - INSERT, UPDATE, DELETE, MERGE and the other statement keywords are refused anywhere outside
+//    strings, comments and quoted names: writable CTEs hide a write inside a SELECT, and the keywords
+//    that only ever start a statement cost nothing to refuse anywhere. A column named like one of them
+//    must be written in double quotes; the refusal says so. REPLACE is allowed as the replace()
+//    function. UPSERT is not a keyword in either dialect (upserts are INSERT … ON CONFLICT).
+//  - `SELECT … INTO` (creates a table) and `FOR UPDATE` / `FOR [NO KEY] UPDATE` / `FOR [KEY] SHARE`
+//    (row locks, which a read-only transaction refuses anyway) are refused.
+//  - Calls to functions with side effects, that read the server's files, or that run SQL given as
+//    text are refused: the name (word or quoted name, in any case, schema-qualified or not) followed
+//    by '('. Both dialects call a function only as name(…), so a column that merely shares a name
+//    ("edit", "lo_price") is let through. pg_sleep is allowed: statement_timeout bounds it like any
+//    slow query, and refusing it alone would stop nothing (a cross join waits as well) while taking
+//    away the plain way to test timeouts.
+//  - PostgreSQL reads '\'' differently when standard_conforming_strings is off, so text holding a
+//    backslash is checked under both readings and must pass both.
+//  - U&"…" names are refused: their escapes can spell any name, including a refused function.
+//  - The text is read as bytes; it arrives as UTF-8 (JSON), and the connection must use client_encoding
+//    UTF8 so that the server reads the same bytes (in SJIS or GBK a '\' can hide in a character).
+#include "packs/sql/statement_guard.hpp"
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+namespace mcpd::packs::sql {
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_hex_digit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+// Both dialects take letters, '_' and any non-ASCII byte to start a name, and also digits and '$'
+// inside one ("a$$b" is one name, not a name and a $$ string).
+bool is_name_start(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u == '_' || u >= 0x80;
+}
+bool is_name_char(char c) { return is_name_start(c) || is_digit(c) || c == '$'; }
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string upper_ascii(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return out;
+}
+
+std::string at(std::size_t offset) { return "at position " + std::to_string(offset + 1); }
+
+class Lexer {
+ public:
+  // backslash_strings: read '…' strings with backslash escapes, as PostgreSQL does when
+  // standard_conforming_strings is off.
+  Lexer(std::string_view sql, Dialect dialect, bool backslash_strings)
+      : sql_(sql), pg_(dialect == Dialect::postgres), backslash_strings_(backslash_strings) {}
+
+  std::optional<std::vector<Token>> run(std::string& error) {
+    while (pos_ < sql_.size()) {
+      if (!step()) {
+        error = std::move(error_);
+        return std::nullopt;
+      }
+    }
+    return std::move(tokens_);
+  }
+
+ private:
+  char peek(std::size_t ahead = 0) const { return pos_ + ahead < sql_.size() ? sql_[pos_ + ahead] : '\0'; }
+
+  void emit(TokenKind kind, std::size_t start, std::string value, bool unicode = false) {
+    tokens_.push_back(Token{kind, std::move(value), start, pos_ - start, unicode});
+  }
+
+  bool fail(std::string message) {
+    error_ = "the SQL is malformed: " + std::move(message);
+    return false;
+  }
+
+  bool step() {
+    const char c = peek();
+    const std::size_t start = pos_;
+    if (c == '\0') return fail("it contains a NUL byte " + at(start));
+    if (is_space(c)) {
+      ++pos_;
+      return true;
+    }
+    if (c == '-' && peek(1) == '-') {
+      // Ends at either line break: PostgreSQL ends it at \r too, and for SQLite (\n only) that only
+      // shows this check more tokens than the server sees.
+      while (pos_ < sql_.size() && sql_[pos_] != '\n' && sql_[pos_] != '\r') ++pos_;
+      return true;
+    }
+    if (c == '/' && peek(1) == '*') return block_comment();
+    if (c == '\'') return quoted_string(start, pg_ && backslash_strings_);
+    if (pg_ && (c == 'e' || c == 'E') && peek(1) == '\'') {
+      ++pos_;
+      return quoted_string(start, true);
+    }
+    if (pg_ && (c == 'u' || c == 'U') && peek(1) == '&' && peek(2) == '"') {
+      pos_ += 2;
+      return quoted_name(start, '"', '"', true);
+    }
+    if (c == '"') return quoted_name(start, '"', '"', false);
+    if (!pg_ && c == '`') return quoted_name(start, '`', '`', false);
+    if (!pg_ && c == '[') return quoted_name(start, '[', ']', false);
+    if (c == '$') return dollar();
+    if (is_digit(c) || (c == '.' && is_digit(peek(1)))) return number();
+    if (is_name_start(c)) {
+      while (pos_ < sql_.size() && is_name_char(sql_[pos_])) ++pos_;
+      emit(TokenKind::word, start, lower_ascii(sql_.substr(start, pos_ - start)));
+      return true;
+    }
+    if (!pg_ && c == '?') {
+      ++pos_;
+      while (is_digit(peek())) ++pos_;
+      emit(TokenKind::parameter, start, std::string(sql_.substr(start, pos_ - start)));
+      return true;
+    }
+    if (!pg_ && (c == ':' || c == '@') && is_name_char(peek(1))) {
+      ++pos_;
+      while (pos_ < sql_.size() && is_name_char(sql_[pos_])) ++pos_;
+      emit(TokenKind::parameter, start, std::string(sql_.substr(start, pos_ - start)));
+      return true;
+    }
+    // Operators are kept one character at a time: the rules look only at ; ( ) . and =.
+    ++pos_;
+    emit(TokenKind::symbol, start, std::string(1, c));
+    return true;
+  }
+
+  bool block_comment() {
+    const std::size_t start = pos_;
+    pos_ += 2;
+    int depth = 1;
+    while (pos_ < sql_.size()) {
+      if (sql_[pos_] == '*' && peek(1) == '/') {
+        pos_ += 2;
+        if (--depth == 0) return true;
+      } else if (pg_ && sql_[pos_] == '/' && peek(1) == '*') {  // only PostgreSQL nests comments
+        pos_ += 2;
+        ++depth;
+      } else {
+        ++pos_;
+      }
+    }
+    return fail("the comment starting " + at(start) + " is not closed");
+  }
+
+  // pos_ is on the opening quote; start is where the token starts (an E prefix, if any).
+  bool quoted_string(std::size_t start, bool backslash_escapes) {
+    ++pos_;
+    while (pos_ < sql_.size()) {
+      const char c = sql_[pos_];
+      if (backslash_escapes && c == '\\') {
+        pos_ += 2;
+      } else if (c == '\'') {
+        if (peek(1) == '\'') {
+          pos_ += 2;
+        } else {
+          ++pos_;
+          emit(TokenKind::string, start, std::string(sql_.substr(start, pos_ - start)));
+          return true;
+        }
+      } else {
+        ++pos_;
+      }
+    }
+    pos_ = std::min(pos_, sql_.size());
+    return fail("the string starting " + at(start) + " is not closed");
+  }
+
+  // pos_ is on the opening quote; start is where the token starts (a U& prefix, if any). A doubled
+  // closing quote is one quote.
+  bool quoted_name(std::size_t start, char open, char close, bool unicode) {
+    ++pos_;
+    std::string name;
+    while (pos_ < sql_.size()) {
+      const char c = sql_[pos_];
+      if (c == close) {
+        if (open == close && peek(1) == close) {  // [name] has no escape
+          name += close;
+          pos_ += 2;
+          continue;
+        }
+        ++pos_;
+        emit(TokenKind::quoted_name, start, std::move(name), unicode);
+        return true;
+      }
+      name += c;
+      ++pos_;
+    }
+    return fail("the quoted name starting " + at(start) + " is not closed");
+  }
+
+  bool dollar() {
+    const std::size_t start = pos_;
+    if (!pg_) {  // SQLite: $name is a parameter
+      ++pos_;
+      while (pos_ < sql_.size() && is_name_char(sql_[pos_])) ++pos_;
+      emit(pos_ - start > 1 ? TokenKind::parameter : TokenKind::symbol, start,
+           std::string(sql_.substr(start, pos_ - start)));
+      return true;
+    }
+    if (is_digit(peek(1))) {  // $1
+      ++pos_;
+      while (is_digit(peek())) ++pos_;
+      emit(TokenKind::parameter, start, std::string(sql_.substr(start, pos_ - start)));
+      return true;
+    }
+    // $tag$…$tag$ where the tag is empty or a name without '$'.
+    std::size_t end = start + 1;
+    if (end < sql_.size() && is_name_start(sql_[end])) {
+      while (end < sql_.size() && is_name_char(sql_[end]) && sql_[end] != '$') ++end;
+    }
+    if (end >= sql_.size() || sql_[end] != '$') {
+      ++pos_;
+      emit(TokenKind::symbol, start, "$");
+      return true;
+    }
+    const std::string_view delimiter = sql_.substr(start, end - start + 1);
+    const std::size_t close = sql_.find(delimiter, end + 1);
+    if (close == std::string_view::npos) {
+      pos_ = sql_.size();
+      return fail("the " + std::string(delimiter) + " string starting " + at(start) + " is not closed");
+    }
+    pos_ = close + delimiter.size();
+    emit(TokenKind::string, start, std::string(sql_.substr(start, pos_ - start)));
+    return true;
+  }
+
+  // Digits with '.', an exponent, 0x hex and '_' separators. Letters right after a number start a
+  // new word, so a keyword glued to a number ("1delete") is still seen.
+  bool number() {
+    const std::size_t start = pos_;
+    auto digits = [&](auto is_d) {
+      while (is_d(peek()) || (peek() == '_' && is_d(peek(1)))) ++pos_;
+    };
+    if (peek() == '0' && (peek(1) == 'x' || peek(1) == 'X') && is_hex_digit(peek(2))) {
+      pos_ += 2;
+      digits(is_hex_digit);
+    } else {
+      digits(is_digit);
+      if (peek() == '.' && peek(1) != '.') {
+        ++pos_;
+        digits(is_digit);
+      }
+      if ((peek() == 'e' || peek() == 'E') &&
+          (is_digit(peek(1)) || ((peek(1) == '+' || peek(1) == '-') && is_digit(peek(2))))) {
+        pos_ += 2;
+        digits(is_digit);
+      }
+    }
+    emit(TokenKind::number, start, std::string(sql_.substr(start, pos_ - start)));
+    return true;
+  }
+
+  std::string_view sql_;
+  bool pg_;
+  bool backslash_strings_;
+  std::size_t pos_ = 0;
+  std::vector<Token> tokens_;
+  std::string error_;
+};
+
+bool is_symbol(const Token& t, char c) {
+  return t.kind == TokenKind::symbol && t.value.size() == 1 && t.value[0] == c;
+}
+bool is_word(const Token& t, std::string_view w) { return t.kind == TokenKind::word && t.value == w; }
+
+// [begin, end) token ranges of the non-empty statements.
+std::vector<std::pair<std::size_t, std::size_t>> statement_ranges(const std::vector<Token>& tokens) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  std::size_t begin = 0;
+  for (std::size_t i = 0; i <= tokens.size(); ++i) {
+    if (i == tokens.size() || is_symbol(tokens[i], ';')) {
+      if (i > begin) out.emplace_back(begin, i);
+      begin = i + 1;
+    }
+  }
+  return out;
+}
+
+// Keywords refused anywhere outside strings, comments and quoted names, and why.
+struct Refused {
+  std::string_view word;
+  std::string_view why;  // follows "'WORD' "
+};
+
+constexpr std::string_view kReadOnly = "sql_query is read-only (use sql_execute where the source allows writes)";
+constexpr std::string_view kWrite =
+    "is a write: sql_query is read-only (use sql_execute where the source allows writes)";
+constexpr std::string_view kTransaction = "controls the transaction, which sql_query runs itself, read-only";
+constexpr std::string_view kPrepared =
+    "works with prepared statements this check cannot see: send the statement itself, with bound parameters";
+constexpr std::string_view kNotify = "uses notification channels, which sql_query does not offer";
+
+constexpr Refused kRefusedWords[] = {
+    {"insert", kWrite},
+    {"update", kWrite},
+    {"delete", kWrite},
+    {"merge", kWrite},
+    {"replace", kWrite},  // SQLite's REPLACE INTO; replace( … ) is let through before this table
+    {"truncate", kWrite},
+    {"create", kWrite},
+    {"drop", kWrite},
+    {"alter", kWrite},
+    {"grant", kWrite},
+    {"revoke", kWrite},
+    {"reindex", kWrite},
+    {"cluster", kWrite},
+    {"refresh", kWrite},
+    {"vacuum", kWrite},
+    {"analyze", kWrite},  // EXPLAIN's ANALYZE option is skipped before this table is consulted
+    {"analyse", kWrite},
+    {"attach", kWrite},
+    {"detach", kWrite},
+    {"copy", "moves data between tables and files or programs: sql_query is read-only"},
+    {"call", "runs a procedure, which can write: sql_query is read-only"},
+    {"do", "runs a code block, which can write: sql_query is read-only"},
+    {"lock", "takes table locks: sql_query is read-only"},
+    {"begin", kTransaction},
+    {"start", kTransaction},
+    {"commit", kTransaction},
+    {"rollback", kTransaction},
+    {"savepoint", kTransaction},
+    {"release", kTransaction},
+    {"set", "changes a session setting, which sql_query keeps read-only"},
+    {"reset", "changes a session setting, which sql_query keeps read-only"},
+    {"discard", "resets the session, which sql_query manages itself"},
+    {"prepare", kPrepared},
+    {"execute", kPrepared},
+    {"deallocate", kPrepared},
+    {"listen", kNotify},
+    {"notify", kNotify},
+    {"unlisten", kNotify},
+};
+
+struct RefusedFunction {
+  std::string_view name;
+  bool prefix;           // also refuse every name that starts with `name`
+  std::string_view why;  // follows "function 'name' "
+};
+
+constexpr std::string_view kSideEffects = "has side effects: sql_query is read-only";
+constexpr std::string_view kServerFiles = "reads the database server's files: sql_query does not allow it";
+constexpr std::string_view kRunsText = "runs SQL given as text, which this check cannot inspect";
+
+constexpr RefusedFunction kRefusedFunctions[] = {
+    // PostgreSQL: other sessions and the server.
+    {"pg_terminate_backend", false, kSideEffects},
+    {"pg_cancel_backend", false, kSideEffects},
+    {"pg_reload_conf", false, kSideEffects},
+    {"pg_rotate_logfile", false, kSideEffects},
+    {"pg_switch_wal", false, kSideEffects},
+    {"pg_switch_xlog", false, kSideEffects},
+    {"pg_create_restore_point", false, kSideEffects},
+    {"pg_promote", false, kSideEffects},
+    {"pg_backup_start", false, kSideEffects},
+    {"pg_backup_stop", false, kSideEffects},
+    {"pg_start_backup", false, kSideEffects},
+    {"pg_stop_backup", false, kSideEffects},
+    {"pg_wal_replay_pause", false, kSideEffects},
+    {"pg_wal_replay_resume", false, kSideEffects},
+    {"pg_log_backend_memory_contexts", false, kSideEffects},
+    {"pg_import_system_collations", false, kSideEffects},
+    {"pg_stat_reset", true, kSideEffects},
+    {"pg_stat_statements_reset", false, kSideEffects},
+    {"pg_notify", false, kSideEffects},
+    {"pg_logical_emit_message", false, kSideEffects},
+    {"pg_create_logical_replication_slot", false, kSideEffects},
+    {"pg_create_physical_replication_slot", false, kSideEffects},
+    {"pg_drop_replication_slot", false, kSideEffects},
+    {"pg_copy_logical_replication_slot", false, kSideEffects},
+    {"pg_copy_physical_replication_slot", false, kSideEffects},
+    {"pg_replication_slot_advance", false, kSideEffects},
+    {"pg_logical_slot_get_", true, kSideEffects},  // consumes the slot's changes
+    {"pg_replication_origin_create", false, kSideEffects},
+    {"pg_replication_origin_drop", false, kSideEffects},
+    {"pg_replication_origin_advance", false, kSideEffects},
+    {"pg_replication_origin_session_setup", false, kSideEffects},
+    {"pg_replication_origin_xact_setup", false, kSideEffects},
+    // PostgreSQL: settings, sequences, locks, transaction ids.
+    {"set_config", false, kSideEffects},
+    {"nextval", false, kSideEffects},
+    {"setval", false, kSideEffects},
+    {"pg_advisory_", true, "takes or releases advisory locks: sql_query is read-only"},
+    {"pg_try_advisory_", true, "takes advisory locks: sql_query is read-only"},
+    {"txid_current", false, "assigns a transaction id: sql_query is read-only"},
+    {"pg_current_xact_id", false, "assigns a transaction id: sql_query is read-only"},
+    // PostgreSQL: large objects and files.
+    {"lo_", true, "works with large objects, which can write server files: sql_query does not allow it"},
+    {"lowrite", false, kSideEffects},
+    {"pg_read_file", false, kServerFiles},
+    {"pg_read_binary_file", false, kServerFiles},
+    {"pg_stat_file", false, kServerFiles},
+    {"pg_ls_", true, kServerFiles},
+    {"pg_file_write", false, kSideEffects},  // adminpack
+    {"pg_file_rename", false, kSideEffects},
+    {"pg_file_unlink", false, kSideEffects},
+    // PostgreSQL: SQL hidden in a string, or sent elsewhere.
+    {"dblink", true, kRunsText},
+    {"query_to_xml", true, kRunsText},  // also query_to_xml_and_xmlschema
+    {"query_to_xmlschema", false, kRunsText},
+    {"ts_stat", false, kRunsText},
+    // SQLite (extensions and the shell's functions).
+    {"load_extension", false, "loads native code into the server: sql_query does not allow it"},
+    {"writefile", false, kSideEffects},
+    {"readfile", false, kServerFiles},
+    {"edit", false, kSideEffects},
+    {"fts3_tokenizer", false, kSideEffects},
+};
+
+const RefusedFunction* refused_function(std::string_view lowercase_name) {
+  for (const auto& f : kRefusedFunctions) {
+    if (f.prefix ? lowercase_name.starts_with(f.name) : lowercase_name == f.name) return &f;
+  }
+  return nullptr;
+}
+
+const Refused* refused_word(std::string_view word) {
+  for (const auto& r : kRefusedWords)
+    if (r.word == word) return &r;
+  return nullptr;
+}
+
+bool is_read_start(std::string_view w, Dialect d) {
+  return w == "select" || w == "with" || w == "values" || (d == Dialect::postgres && w == "table");
+}
+
+std::string_view accepted_starts(Dialect d) {
+  return d == Dialect::postgres ? "SELECT, WITH, VALUES, TABLE, EXPLAIN or SHOW"
+                                : "SELECT, WITH, VALUES, EXPLAIN or a read-only PRAGMA";
+}
+
+// SQLite pragmas that only read. The first list takes an argument (a table, an index, a limit);
+// the second is read-only only without one: with "(value)" or "= value" it sets the value.
+constexpr std::string_view kPragmasWithArgument[] = {
+    "table_info",  "table_xinfo",      "table_list",        "index_list",      "index_info",
+    "index_xinfo", "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check"};
+constexpr std::string_view kPragmasWithoutArgument[] = {
+    "database_list",   "collation_list", "function_list", "module_list",    "pragma_list",
+    "compile_options", "page_count",     "page_size",     "freelist_count", "encoding",
+    "data_version",    "schema_version", "user_version",  "application_id"};
+
+template <std::size_t N>
+bool contains(const std::string_view (&list)[N], std::string_view w) {
+  return std::find(std::begin(list), std::end(list), w) != std::end(list);
+}
+
+class StatementCheck {
+ public:
+  StatementCheck(const std::vector<Token>& tokens, std::size_t begin, std::size_t end, Dialect dialect)
+      : t_(tokens), begin_(begin), end_(end), dialect_(dialect) {}
+
+  std::optional<std::string> run() {
+    const Token& first = t_[begin_];
+    if (is_word(first, "explain")) return explain();
+    if (dialect_ == Dialect::postgres && is_word(first, "show")) return scan(begin_ + 1);
+    if (dialect_ == Dialect::sqlite && is_word(first, "pragma")) return pragma();
+    return body(begin_);
+  }
+
+ private:
+  // EXPLAIN [ANALYZE] [VERBOSE] | EXPLAIN (option, …) | EXPLAIN QUERY PLAN, then a statement.
+  std::optional<std::string> explain() {
+    std::size_t i = begin_ + 1;
+    if (dialect_ == Dialect::postgres) {
+      // "(" starts the option list unless it opens a parenthesised SELECT.
+      if (i + 1 < end_ && is_symbol(t_[i], '(') &&
+          !(t_[i + 1].kind == TokenKind::word && is_read_start(t_[i + 1].value, dialect_))) {
+        int depth = 0;
+        for (; i < end_; ++i) {
+          if (is_symbol(t_[i], '(')) ++depth;
+          if (is_symbol(t_[i], ')') && --depth == 0) break;
+        }
+        if (i == end_) return "EXPLAIN's option list is not closed";
+        ++i;
+      } else {
+        while (i < end_ && (is_word(t_[i], "analyze") || is_word(t_[i], "analyse") || is_word(t_[i], "verbose")))
+          ++i;
+      }
+    } else if (i + 1 < end_ && is_word(t_[i], "query") && is_word(t_[i + 1], "plan")) {
+      i += 2;
+    }
+    if (i == end_) return "EXPLAIN needs a statement to explain";
+    return body(i);
+  }
+
+  // PRAGMA [schema.]name [(argument) | = value]
+  std::optional<std::string> pragma() {
+    std::size_t i = begin_ + 1;
+    if (i + 2 < end_ && is_symbol(t_[i + 1], '.')) i += 2;
+    if (i >= end_ || (t_[i].kind != TokenKind::word && t_[i].kind != TokenKind::quoted_name))
+      return std::string("PRAGMA needs a pragma name");
+    const std::string name = lower_ascii(t_[i].value);
+    const bool has_argument = i + 1 < end_ && is_symbol(t_[i + 1], '(');
+    if (i + 1 < end_ && is_symbol(t_[i + 1], '='))
+      return "PRAGMA '" + name + " = …' changes a setting: sql_query is read-only";
+    if (contains(kPragmasWithArgument, name)) return scan(i + 1);
+    if (contains(kPragmasWithoutArgument, name)) {
+      if (has_argument) return "PRAGMA '" + name + "(…)' sets a value: sql_query is read-only";
+      return scan(i + 1);
+    }
+    return "PRAGMA '" + name +
+           "' is not one sql_query allows: it allows table_info, table_xinfo, table_list, index_list, "
+           "index_info, index_xinfo, foreign_key_list, foreign_key_check, integrity_check, quick_check, "
+           "database_list, collation_list, function_list, module_list, pragma_list, compile_options, "
+           "page_count, page_size, freelist_count, encoding, data_version, schema_version, user_version "
+           "and application_id";
+  }
+
+  // A statement that must be a read: its first word (after any '(') says what it is.
+  std::optional<std::string> body(std::size_t i) {
+    std::size_t j = i;
+    while (j < end_ && is_symbol(t_[j], '(')) ++j;
+    if (j == end_) return "a statement must start with " + std::string(accepted_starts(dialect_));
+    const Token& first = t_[j];
+    if (first.kind != TokenKind::word) {
+      return "a statement must start with " + std::string(accepted_starts(dialect_)) + ", not with '" +
+             std::string(first.value) + "'";
+    }
+    if (is_read_start(first.value, dialect_)) return scan(i);
+    if (const auto* r = refused_word(first.value))
+      return "'" + upper_ascii(first.value) + "' " + std::string(r->why);
+    return "'" + upper_ascii(first.value) + "' is not a read: sql_query accepts statements starting with " +
+           std::string(accepted_starts(dialect_));
+  }
+
+  // Every token from i: refused keywords, SELECT … INTO, FOR UPDATE/SHARE, refused functions.
+  std::optional<std::string> scan(std::size_t i) {
+    for (std::size_t k = i; k < end_; ++k) {
+      const Token& tok = t_[k];
+      const bool called = k + 1 < end_ && is_symbol(t_[k + 1], '(');
+      if (tok.kind == TokenKind::quoted_name) {
+        if (tok.unicode_escapes)
+          return std::string("U&\"…\" names are not accepted: their escapes can spell any name");
+        if (const auto* f = called ? refused_function(lower_ascii(tok.value)) : nullptr)
+          return "function '" + tok.value + "' " + std::string(f->why);
+        continue;
+      }
+      if (tok.kind != TokenKind::word) continue;
+      const std::string& w = tok.value;
+      if (w == "into") return "'SELECT … INTO' creates a table: " + std::string(kReadOnly);
+      if (w == "for") {
+        // FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE, FOR KEY SHARE
+        std::string clause = "FOR";
+        for (std::size_t n = k + 1; n < end_ && n <= k + 3 && t_[n].kind == TokenKind::word; ++n) {
+          const std::string& v = t_[n].value;
+          if (v != "no" && v != "key" && v != "update" && v != "share") break;
+          clause += " " + upper_ascii(v);
+          if (v == "update" || v == "share")
+            return "'" + clause + "' locks rows, which a read-only query may not do";
+        }
+        continue;
+      }
+      if (w == "replace" && called) continue;  // the replace() function
+      if (const auto* r = refused_word(w)) {
+        std::string reason = "'" + upper_ascii(w) + "' " + std::string(r->why);
+        // Where a statement could begin (first, or after a CTE's parentheses) it is a keyword;
+        // elsewhere it may be a column's name.
+        if (k > i && !is_symbol(t_[k - 1], '(') && !is_symbol(t_[k - 1], ')'))
+          reason += "; if it is a name here, write it in double quotes (\"" + w + "\")";
+        return reason;
+      }
+      if (const auto* f = called ? refused_function(w) : nullptr)
+        return "function '" + w + "' " + std::string(f->why);
+    }
+    return std::nullopt;
+  }
+
+  const std::vector<Token>& t_;
+  std::size_t begin_;
+  std::size_t end_;
+  Dialect dialect_;
+};
+
+std::optional<std::string> check_tokens(const std::vector<Token>& tokens, Dialect dialect) {
+  const auto ranges = statement_ranges(tokens);
+  if (ranges.empty()) return std::string("the SQL is empty: send one statement, such as a SELECT");
+  if (ranges.size() > 1) return "only one statement may be sent; found " + std::to_string(ranges.size());
+  return StatementCheck(tokens, ranges[0].first, ranges[0].second, dialect).run();
+}
+
+}  // namespace
+
+std::optional<std::vector<Token>> tokenize(std::string_view sql, Dialect dialect, std::string& error) {
+  return Lexer(sql, dialect, false).run(error);
+}
+
+SplitResult split_statements(std::string_view sql, Dialect dialect) {
+  SplitResult out;
+  const auto tokens = tokenize(sql, dialect, out.error);
+  if (!tokens) return out;
+  for (const auto& [begin, end] : statement_ranges(*tokens)) {
+    const std::size_t from = (*tokens)[begin].offset;
+    const std::size_t to = (*tokens)[end - 1].offset + (*tokens)[end - 1].length;
+    out.statements.emplace_back(sql.substr(from, to - from));
+  }
+  if (out.statements.empty()) out.error = "the SQL is empty: send one statement, such as a SELECT";
+  return out;
+}
+
+std::optional<std::string> check_read_only(std::string_view sql, Dialect dialect) {
+  std::string error;
+  const auto tokens = tokenize(sql, dialect, error);
+  if (!tokens) return error;
+  if (auto refused = check_tokens(*tokens, dialect)) return refused;
+  // A PostgreSQL server with standard_conforming_strings off reads backslashes in '…' as escapes,
+  // which can move where a string ends. When that reading does not lex, such a server rejects the
+  // text itself; when it does, it must pass too.
+  if (dialect == Dialect::postgres && sql.find('\\') != std::string_view::npos) {
+    std::string ignored;
+    if (const auto other = Lexer(sql, dialect, true).run(ignored)) {
+      if (auto refused = check_tokens(*other, dialect))
+        return *refused +
+               " (reading backslashes in '…' strings as escapes, as a server does when "
+               "standard_conforming_strings is off)";
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace mcpd::packs::sql

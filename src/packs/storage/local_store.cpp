@@ -1,0 +1,639 @@
+// The local-directory object store; see local_store.hpp for the rules it keeps. Every file-system
+// call is relative to a directory descriptor opened with O_NOFOLLOW, so a path can never leave the
+// root, whatever links or renames happen under it while the server runs.
+#include "packs/storage/local_store.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "infra/crypto.hpp"
+#include "packs/storage/encoding.hpp"
+#include "packs/storage/sigv4.hpp"
+
+namespace mcpd::packs::storage {
+
+namespace {
+
+constexpr std::size_t kMaxKeyBytes = 1024;   // S3's limit
+constexpr std::size_t kMaxSegmentBytes = 255;  // NAME_MAX
+constexpr std::string_view kTempPrefix = ".mcpd-tmp-";
+constexpr std::string_view kTokenVersion = "v1:";
+constexpr const char* kContentTypeAttr = "user.mime_type";  // the freedesktop.org convention
+constexpr int kMaxDepth = 512;               // a 1024-byte key has at most 512 segments
+
+// An owned file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+StoreError error(ErrorKind kind, std::string message, std::string code = {}) {
+  return StoreError{kind, std::move(message), std::move(code)};
+}
+
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+bool has_control(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
+}
+
+std::vector<std::string> split(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto slash = s.find('/', start);
+    out.emplace_back(s.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
+    if (slash == std::string_view::npos) return out;
+    start = slash + 1;
+  }
+}
+
+// The checks keys and list prefixes share. `what` names the argument in messages.
+std::string path_problem(const std::string& value, const char* what) {
+  if (value.size() > kMaxKeyBytes) return std::string("the ") + what + " is longer than 1024 bytes";
+  if (value.find('\0') != std::string::npos) return std::string("the ") + what + " contains a NUL byte";
+  if (has_control(value)) return std::string("the ") + what + " contains control characters";
+  if (!is_valid_utf8(value)) return std::string("the ") + what + " is not valid UTF-8";
+  if (value.find('\\') != std::string::npos)
+    return std::string("the ") + what + " contains a backslash; separate folders with '/'";
+  if (value.starts_with('/')) return std::string("the ") + what + " starts with '/'; keys are relative to the bucket";
+  return {};
+}
+
+std::string segment_problem(const std::string& segment, const std::string& value, const char* what) {
+  if (segment == "." || segment == "..")
+    return std::string("the ") + what + " " + quoted(value) + " has a \"" + segment +
+           "\" segment, which the local store refuses so that no key can leave its bucket";
+  if (segment.size() > kMaxSegmentBytes)
+    return std::string("the ") + what + " has a segment longer than 255 bytes, the file-name limit";
+  if (std::string_view(segment).starts_with(kTempPrefix))
+    return std::string("the ") + what + " uses the reserved name prefix " + std::string(kTempPrefix);
+  return {};
+}
+
+// "bytes=FIRST-LAST", "bytes=FIRST-", "bytes=-COUNT" against an object of `size` bytes.
+struct Span {
+  std::uint64_t first = 0, last = 0;  // inclusive
+};
+
+std::optional<std::uint64_t> number(std::string_view s) {
+  std::uint64_t v = 0;
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+Result<Span> parse_range(const std::string& range, std::uint64_t size, const std::string& where) {
+  std::string_view spec(range);
+  const StoreError bad = error(ErrorKind::InvalidArgument,
+                               "the range " + quoted(range) + " is invalid; use bytes=FIRST-LAST, bytes=FIRST- or bytes=-COUNT",
+                               "InvalidArgument");
+  if (!spec.starts_with("bytes=")) return bad;
+  spec.remove_prefix(6);
+  const auto dash = spec.find('-');
+  if (dash == std::string_view::npos) return bad;
+  const auto first_text = spec.substr(0, dash), last_text = spec.substr(dash + 1);
+  const StoreError unsatisfiable =
+      error(ErrorKind::InvalidArgument,
+            "the range " + quoted(range) + " is outside " + where + ", which is " + std::to_string(size) +
+                " bytes long; ask for bytes below " + std::to_string(size),
+            "InvalidRange");
+  if (first_text.empty()) {  // a suffix: the last COUNT bytes
+    auto count = number(last_text);
+    if (!count) return bad;
+    if (*count == 0 || size == 0) return unsatisfiable;
+    return Span{size - std::min(*count, size), size - 1};
+  }
+  auto first = number(first_text);
+  if (!first) return bad;
+  std::uint64_t last = size == 0 ? 0 : size - 1;
+  if (!last_text.empty()) {
+    auto l = number(last_text);
+    if (!l || *l < *first) return bad;
+    last = std::min(*l, last);
+  }
+  if (*first >= size) return unsatisfiable;
+  return Span{*first, last};
+}
+
+// Cheap and changing with every write (the rename gives a new inode); see local_store.hpp.
+std::string etag_of(const struct stat& st) {
+  const std::string id = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) +
+                         ":" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+  return sigv4::sha256_hex(id).substr(0, 32);
+}
+
+std::string modified_of(const struct stat& st) { return iso8601_utc(st.st_mtim.tv_sec, st.st_mtim.tv_nsec); }
+
+std::string content_type_of(int fd, const std::string& key) {
+  char buf[256];
+  const ssize_t n = fgetxattr(fd, kContentTypeAttr, buf, sizeof buf);
+  if (n > 0) {
+    std::string value(buf, static_cast<std::size_t>(n));
+    if (!has_control(value)) return value;
+  }
+  return guess_content_type(key);
+}
+
+// Opens `name` in `dir` as a directory without following a link. errno tells why it failed.
+Fd open_dir_at(int dir, const std::string& name) {
+  return Fd(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+}
+
+bool is_symlink_at(int dir, const std::string& name) {
+  struct stat st;
+  return ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
+}
+
+std::string os_error(int err) { return std::strerror(err); }
+
+std::string shown(const std::string& bucket, const std::string& key) { return quoted(bucket + "/" + key); }
+
+StoreError link_refused(const std::string& bucket, const std::string& path) {
+  return error(ErrorKind::Denied,
+               shown(bucket, path) + " is a symbolic link, which the local store never follows; use the real path",
+               "AccessDenied");
+}
+
+// The folders of `key` (all segments but the last), opened in turn from the bucket. Fills `chain`
+// with each opened folder (the bucket first). Missing folders give NotFound, or are created when
+// `create` is set.
+std::optional<StoreError> walk(int bucket_fd, const std::string& bucket, const std::vector<std::string>& segments,
+                               bool create, std::vector<Fd>& chain) {
+  std::string path;
+  for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
+    const int parent = chain.empty() ? bucket_fd : chain.back().get();
+    const std::string& seg = segments[i];
+    path += (path.empty() ? "" : "/") + seg;
+    if (create && ::mkdirat(parent, seg.c_str(), 0755) != 0 && errno != EEXIST)
+      return error(ErrorKind::Failed, "cannot create the folder " + shown(bucket, path) + ": " + os_error(errno));
+    Fd next = open_dir_at(parent, seg);
+    if (!next) {
+      const int err = errno;
+      if (is_symlink_at(parent, seg)) return link_refused(bucket, path);
+      if (err == ENOENT)
+        return error(ErrorKind::NotFound, "no folder " + shown(bucket, path) + " exists", "NoSuchKey");
+      if (err == ENOTDIR)
+        return error(create ? ErrorKind::InvalidArgument : ErrorKind::NotFound,
+                     shown(bucket, path) + " is an object, so it cannot also be a folder of other keys",
+                     create ? "InvalidArgument" : "NoSuchKey");
+      return error(ErrorKind::Failed, "cannot open the folder " + shown(bucket, path) + ": " + os_error(err));
+    }
+    chain.push_back(std::move(next));
+  }
+  return std::nullopt;
+}
+
+struct Entry {
+  std::string name;  // the key, or the common prefix
+  bool is_prefix = false;
+  ObjectSummary object;
+};
+
+// Whether a folder holds at least one object somewhere below it (empty folders are no prefix).
+bool holds_object(int dir, int depth) {
+  if (depth > kMaxDepth) return false;
+  int dup_fd = ::dup(dir);
+  if (dup_fd < 0) return false;
+  DIR* d = ::fdopendir(dup_fd);
+  if (!d) {
+    ::close(dup_fd);
+    return false;
+  }
+  bool found = false;
+  while (!found) {
+    dirent* e = ::readdir(d);
+    if (!e) break;
+    std::string name = e->d_name;
+    if (name == "." || name == ".." || std::string_view(name).starts_with(kTempPrefix)) continue;
+    struct stat st;
+    if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISREG(st.st_mode)) found = true;
+    else if (S_ISDIR(st.st_mode))
+      if (Fd sub = open_dir_at(dir, name)) found = holds_object(sub.get(), depth + 1);
+  }
+  ::closedir(d);
+  return found;
+}
+
+struct ListWalk {
+  const std::string& prefix;
+  bool fold_folders;  // delimiter "/": a folder below the prefix is one common prefix, not walked
+  std::vector<Entry>& out;
+
+  void collect(int dir, const std::string& dir_key, int depth) {
+    if (depth > kMaxDepth) return;
+    int dup_fd = ::dup(dir);
+    if (dup_fd < 0) return;
+    DIR* d = ::fdopendir(dup_fd);
+    if (!d) {
+      ::close(dup_fd);
+      return;
+    }
+    while (dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name == "." || name == ".." || std::string_view(name).starts_with(kTempPrefix)) continue;
+      std::string key = dir_key + name;
+      if (key.size() > kMaxKeyBytes || has_control(key) || !is_valid_utf8(key) || key.find('\\') != std::string::npos)
+        continue;  // no valid key names it: it could never be read
+      struct stat st;
+      if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (S_ISREG(st.st_mode)) {
+        if (!key.starts_with(prefix)) continue;
+        out.push_back(Entry{key, false, ObjectSummary{key, static_cast<std::uint64_t>(st.st_size), modified_of(st), etag_of(st)}});
+      } else if (S_ISDIR(st.st_mode)) {
+        std::string sub_key = key + "/";
+        const bool below = sub_key.starts_with(prefix);
+        if (!below && !prefix.starts_with(sub_key)) continue;  // nothing under it can match
+        Fd sub = open_dir_at(dir, name);
+        if (!sub) continue;
+        if (below && fold_folders && sub_key.size() > prefix.size()) {
+          if (holds_object(sub.get(), depth + 1)) out.push_back(Entry{sub_key, true, {}});
+        } else {
+          collect(sub.get(), sub_key, depth + 1);
+        }
+      }
+    }
+    ::closedir(d);
+  }
+};
+
+}  // namespace
+
+std::string guess_content_type(const std::string& key) {
+  static const std::map<std::string, std::string> kTypes = {
+      {"txt", "text/plain"},        {"text", "text/plain"},         {"log", "text/plain"},
+      {"md", "text/markdown"},      {"markdown", "text/markdown"},  {"csv", "text/csv"},
+      {"tsv", "text/tab-separated-values"}, {"html", "text/html"},  {"htm", "text/html"},
+      {"css", "text/css"},          {"js", "text/javascript"},      {"mjs", "text/javascript"},
+      {"json", "application/json"}, {"xml", "application/xml"},     {"yaml", "application/yaml"},
+      {"yml", "application/yaml"},  {"toml", "application/toml"},   {"pdf", "application/pdf"},
+      {"zip", "application/zip"},   {"gz", "application/gzip"},     {"tar", "application/x-tar"},
+      {"png", "image/png"},         {"jpg", "image/jpeg"},          {"jpeg", "image/jpeg"},
+      {"gif", "image/gif"},         {"webp", "image/webp"},         {"svg", "image/svg+xml"},
+      {"mp3", "audio/mpeg"},        {"wav", "audio/wav"},           {"mp4", "video/mp4"},
+      {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+      {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+  };
+  const auto slash = key.rfind('/');
+  const auto dot = key.rfind('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "application/octet-stream";
+  std::string ext = key.substr(dot + 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto it = kTypes.find(ext);
+  return it == kTypes.end() ? "application/octet-stream" : it->second;
+}
+
+std::string LocalStore::key_problem(const std::string& key) {
+  if (key.empty()) return "the object key is empty; give the key of the object";
+  if (auto p = path_problem(key, "key"); !p.empty()) return p;
+  if (key.ends_with('/')) return "the key " + quoted(key) + " ends with '/', which names a folder, not an object";
+  for (const auto& seg : split(key)) {
+    if (seg.empty()) return "the key " + quoted(key) + " has an empty segment (\"//\")";
+    if (auto p = segment_problem(seg, key, "key"); !p.empty()) return p;
+  }
+  return {};
+}
+
+std::string LocalStore::bucket_problem(const std::string& bucket) {
+  if (bucket.empty()) return "the bucket name is empty; give a bucket (a folder of the store's root)";
+  const bool chars_ok = std::all_of(bucket.begin(), bucket.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+  });
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (!chars_ok || bucket.size() > 63 || !alnum(bucket.front()) || !alnum(bucket.back()))
+    return "the bucket name " + quoted(bucket) +
+           " is invalid; use 1 to 63 letters, digits, '.', '-' or '_', starting and ending with a letter or digit";
+  return {};
+}
+
+LocalStore::LocalStore(LocalStoreOptions options) : options_(std::move(options)) {
+  if (options_.root.empty()) throw std::invalid_argument("'root' is empty; give the folder that holds the buckets");
+  std::error_code ec;
+  std::filesystem::create_directories(options_.root, ec);
+  if (ec) throw std::invalid_argument("cannot create the root folder " + options_.root + ": " + ec.message());
+  root_fd_ = ::open(options_.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd_ < 0) throw std::invalid_argument("cannot open the root folder " + options_.root + ": " + os_error(errno));
+}
+
+LocalStore::~LocalStore() {
+  if (root_fd_ >= 0) ::close(root_fd_);
+}
+
+void LocalStore::ensure_bucket(const std::string& bucket) {
+  if (auto p = bucket_problem(bucket); !p.empty()) throw std::invalid_argument(p);
+  if (::mkdirat(root_fd_, bucket.c_str(), 0755) != 0 && errno != EEXIST)
+    throw std::invalid_argument("cannot create the bucket folder " + bucket + " in " + options_.root + ": " + os_error(errno));
+}
+
+namespace {
+
+// The bucket's folder, or why it cannot be used.
+Result<int> open_bucket(int root_fd, const std::string& root, const std::string& bucket, Fd& holder) {
+  if (auto p = LocalStore::bucket_problem(bucket); !p.empty()) return error(ErrorKind::InvalidArgument, p, "InvalidBucketName");
+  holder = open_dir_at(root_fd, bucket);
+  if (holder) return holder.get();
+  const int err = errno;
+  if (is_symlink_at(root_fd, bucket))
+    return error(ErrorKind::Denied, "the bucket " + quoted(bucket) + " is a symbolic link, which the local store never follows",
+                 "AccessDenied");
+  if (err == ENOENT || err == ENOTDIR)
+    return error(ErrorKind::NotFound,
+                 "the bucket " + quoted(bucket) + " does not exist; the buckets of this store are the folders of " + root,
+                 "NoSuchBucket");
+  return error(ErrorKind::Failed, "cannot open the bucket " + quoted(bucket) + ": " + os_error(err));
+}
+
+}  // namespace
+
+Result<ListPage> LocalStore::list(const ListRequest& request) {
+  Fd bucket_holder;
+  auto bucket_fd = open_bucket(root_fd_, options_.root, request.bucket, bucket_holder);
+  if (!bucket_fd) return bucket_fd.error();
+  const std::string& prefix = request.prefix;
+  if (auto p = path_problem(prefix, "prefix"); !p.empty()) return error(ErrorKind::InvalidArgument, p, "InvalidArgument");
+  // Only "." and ".." matter here: a prefix is matched against names, and only its complete
+  // segments are ever opened as folders.
+  for (const auto& seg : split(prefix))
+    if (seg == "." || seg == "..") return error(ErrorKind::InvalidArgument, segment_problem(seg, prefix, "prefix"), "InvalidArgument");
+  std::string marker;
+  if (!request.continuation_token.empty()) {
+    auto decoded = base64_decode(request.continuation_token, true);
+    if (!decoded || !std::string_view(*decoded).starts_with(kTokenVersion))
+      return error(ErrorKind::InvalidArgument,
+                   "the continuation_token is not one this store issued; pass the next_continuation_token of the "
+                   "previous page unchanged",
+                   "InvalidArgument");
+    marker = decoded->substr(kTokenVersion.size());
+  }
+  const int max_keys = std::clamp(request.max_keys, 1, 1000);
+
+  // Walk from the deepest folder the prefix names in full: "a/b/c" starts in "a/b/".
+  const auto last_slash = prefix.rfind('/');
+  const std::string start_key = last_slash == std::string::npos ? "" : prefix.substr(0, last_slash + 1);
+  std::vector<Fd> chain;
+  std::vector<std::string> segments = split(start_key);  // "a/b/" → a, b, "" (the last is dropped by walk)
+  if (auto e = walk(*bucket_fd, request.bucket, segments, false, chain); e) {
+    if (e->kind != ErrorKind::NotFound && e->kind != ErrorKind::Denied) return *e;
+    chain.clear();
+    return ListPage{};  // nothing exists under that prefix
+  }
+  const int start_fd = chain.empty() ? *bucket_fd : chain.back().get();
+
+  std::vector<Entry> entries;
+  ListWalk walker{prefix, request.delimiter == "/", entries};
+  walker.collect(start_fd, start_key, 0);
+
+  if (!request.delimiter.empty()) {
+    for (auto& e : entries) {
+      if (e.is_prefix) continue;
+      const auto pos = e.name.find(request.delimiter, prefix.size());
+      if (pos == std::string::npos) continue;
+      e.name.resize(pos + request.delimiter.size());
+      e.is_prefix = true;
+    }
+  }
+  // Byte order, as S3 lists (std::string compares as unsigned bytes).
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
+  entries.erase(std::unique(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.name == b.name; }),
+                entries.end());
+
+  ListPage page;
+  auto it = marker.empty() ? entries.begin()
+                           : std::upper_bound(entries.begin(), entries.end(), marker,
+                                              [](const std::string& m, const Entry& e) { return m < e.name; });
+  std::string last;
+  int taken = 0;
+  for (; it != entries.end() && taken < max_keys; ++it, ++taken) {
+    last = it->name;
+    if (it->is_prefix) page.common_prefixes.push_back(it->name);
+    else page.objects.push_back(std::move(it->object));
+  }
+  if (it != entries.end()) {
+    page.is_truncated = true;
+    page.next_continuation_token = base64_encode(std::string(kTokenVersion) + last, true);
+  }
+  return page;
+}
+
+namespace {
+
+// The object's file, opened for reading, with its status; or why there is none.
+struct OpenedObject {
+  Fd fd;
+  struct stat st {};
+};
+
+Result<OpenedObject> open_object(int bucket_fd, const std::string& bucket, const std::string& key) {
+  if (auto p = LocalStore::key_problem(key); !p.empty()) return error(ErrorKind::InvalidArgument, p, "InvalidArgument");
+  const auto segments = split(key);
+  std::vector<Fd> chain;
+  if (auto e = walk(bucket_fd, bucket, segments, false, chain); e) {
+    if (e->kind == ErrorKind::NotFound) return error(ErrorKind::NotFound, "no object " + shown(bucket, key) + " exists; list the bucket to see its keys", "NoSuchKey");
+    return *e;
+  }
+  const int dir = chain.empty() ? bucket_fd : chain.back().get();
+  // O_NONBLOCK: opening a FIFO must not hang the worker; it is refused below anyway.
+  OpenedObject out;
+  out.fd = Fd(::openat(dir, segments.back().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!out.fd) {
+    const int err = errno;
+    if (err == ELOOP || is_symlink_at(dir, segments.back())) return link_refused(bucket, key);
+    if (err == ENOENT || err == ENOTDIR)
+      return error(ErrorKind::NotFound, "no object " + shown(bucket, key) + " exists; list the bucket to see its keys", "NoSuchKey");
+    return error(ErrorKind::Failed, "cannot open " + shown(bucket, key) + ": " + os_error(err));
+  }
+  if (::fstat(out.fd.get(), &out.st) != 0) return error(ErrorKind::Failed, "cannot read " + shown(bucket, key) + ": " + os_error(errno));
+  if (!S_ISREG(out.st.st_mode))
+    return error(ErrorKind::NotFound,
+                 "no object " + shown(bucket, key) + " exists (" + (S_ISDIR(out.st.st_mode) ? "it is a folder" : "it is not a regular file") +
+                     "); list the bucket to see its keys",
+                 "NoSuchKey");
+  return out;
+}
+
+ObjectMeta info_of(const std::string& key, int fd, const struct stat& st) {
+  return ObjectMeta{key, static_cast<std::uint64_t>(st.st_size), content_type_of(fd, key), etag_of(st), modified_of(st)};
+}
+
+}  // namespace
+
+Result<ObjectData> LocalStore::get(const std::string& bucket, const std::string& key, const std::string& range) {
+  Fd bucket_holder;
+  auto bucket_fd = open_bucket(root_fd_, options_.root, bucket, bucket_holder);
+  if (!bucket_fd) return bucket_fd.error();
+  auto object = open_object(*bucket_fd, bucket, key);
+  if (!object) return object.error();
+  const std::uint64_t size = static_cast<std::uint64_t>(object->st.st_size);
+  Span span{0, size == 0 ? 0 : size - 1};
+  std::uint64_t length = size;
+  ObjectData data;
+  if (!range.empty()) {
+    auto parsed = parse_range(range, size, shown(bucket, key));
+    if (!parsed) return parsed.error();
+    span = *parsed;
+    length = span.last - span.first + 1;
+    data.content_range = "bytes " + std::to_string(span.first) + "-" + std::to_string(span.last) + "/" + std::to_string(size);
+  }
+  if (length > options_.max_object_bytes)
+    return error(ErrorKind::TooLarge,
+                 shown(bucket, key) + (range.empty() ? " is " : ": the range is ") + std::to_string(length) +
+                     " bytes, above the " + std::to_string(options_.max_object_bytes) +
+                     "-byte limit (max_object_bytes); read it in parts with a range such as \"bytes=0-" +
+                     std::to_string(options_.max_object_bytes - 1) + "\"",
+                 "ObjectTooLarge");
+  data.info = info_of(key, object->fd.get(), object->st);
+  data.bytes.resize(length);
+  std::uint64_t done = 0;
+  while (done < length) {
+    const ssize_t n = ::pread(object->fd.get(), data.bytes.data() + done, length - done, static_cast<off_t>(span.first + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return error(ErrorKind::Failed, "cannot read " + shown(bucket, key) + ": " + os_error(errno));
+    if (n == 0) break;  // the file shrank while we read it
+    done += static_cast<std::uint64_t>(n);
+  }
+  data.bytes.resize(done);
+  return data;
+}
+
+Result<ObjectMeta> LocalStore::head(const std::string& bucket, const std::string& key) {
+  Fd bucket_holder;
+  auto bucket_fd = open_bucket(root_fd_, options_.root, bucket, bucket_holder);
+  if (!bucket_fd) return bucket_fd.error();
+  auto object = open_object(*bucket_fd, bucket, key);
+  if (!object) return object.error();
+  return info_of(key, object->fd.get(), object->st);
+}
+
+Result<PutOutcome> LocalStore::put(const std::string& bucket, const std::string& key, std::string_view bytes,
+                                   const std::string& content_type) {
+  Fd bucket_holder;
+  auto bucket_fd = open_bucket(root_fd_, options_.root, bucket, bucket_holder);
+  if (!bucket_fd) return bucket_fd.error();
+  if (auto p = key_problem(key); !p.empty()) return error(ErrorKind::InvalidArgument, p, "InvalidArgument");
+  const auto segments = split(key);
+  std::vector<Fd> chain;
+  if (auto e = walk(*bucket_fd, bucket, segments, true, chain); e) return *e;
+  const int dir = chain.empty() ? *bucket_fd : chain.back().get();
+  const std::string& name = segments.back();
+
+  // Written in full under a temporary name in the same folder, then renamed over the key: a reader
+  // sees the old object or the new one, never half of one.
+  const std::string temp = std::string(kTempPrefix) + infra::random_hex(8);
+  Fd out(::openat(dir, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!out) return error(ErrorKind::Failed, "cannot write " + shown(bucket, key) + ": " + os_error(errno));
+  auto fail = [&](const std::string& why) -> StoreError {
+    out.reset();
+    ::unlinkat(dir, temp.c_str(), 0);
+    return error(ErrorKind::Failed, "cannot write " + shown(bucket, key) + ": " + why);
+  };
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(out.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(os_error(errno));
+    done += static_cast<std::size_t>(n);
+  }
+  if (!content_type.empty() && !has_control(content_type))  // best effort: not every file system keeps it
+    ::fsetxattr(out.get(), kContentTypeAttr, content_type.data(), content_type.size(), 0);
+  if (::fsync(out.get()) != 0) return fail(os_error(errno));
+  struct stat st;
+  if (::fstat(out.get(), &st) != 0) return fail(os_error(errno));
+  out.reset();
+  if (::renameat(dir, temp.c_str(), dir, name.c_str()) != 0) {
+    const int err = errno;
+    ::unlinkat(dir, temp.c_str(), 0);
+    if (err == EISDIR || err == ENOTEMPTY || err == EEXIST)
+      return error(ErrorKind::InvalidArgument,
+                   shown(bucket, key) + " is a folder of other keys, so it cannot also be an object; choose another key",
+                   "InvalidArgument");
+    return error(ErrorKind::Failed, "cannot write " + shown(bucket, key) + ": " + os_error(err));
+  }
+  ::fsync(dir);  // the rename itself survives a crash
+  return PutOutcome{etag_of(st), static_cast<std::uint64_t>(st.st_size)};
+}
+
+Result<Done> LocalStore::remove(const std::string& bucket, const std::string& key) {
+  Fd bucket_holder;
+  auto bucket_fd = open_bucket(root_fd_, options_.root, bucket, bucket_holder);
+  if (!bucket_fd) return bucket_fd.error();
+  if (auto p = key_problem(key); !p.empty()) return error(ErrorKind::InvalidArgument, p, "InvalidArgument");
+  const auto segments = split(key);
+  std::vector<Fd> chain;
+  if (auto e = walk(*bucket_fd, bucket, segments, false, chain); e) {
+    if (e->kind == ErrorKind::NotFound) return Done{};  // nothing to delete, as on S3
+    return *e;
+  }
+  const int dir = chain.empty() ? *bucket_fd : chain.back().get();
+  struct stat st;
+  if (::fstatat(dir, segments.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return Done{};
+    return error(ErrorKind::Failed, "cannot delete " + shown(bucket, key) + ": " + os_error(errno));
+  }
+  if (S_ISLNK(st.st_mode)) return link_refused(bucket, key);
+  if (!S_ISREG(st.st_mode)) return Done{};  // a folder or a device is no object: there is none to delete
+  if (::unlinkat(dir, segments.back().c_str(), 0) != 0 && errno != ENOENT)
+    return error(ErrorKind::Failed, "cannot delete " + shown(bucket, key) + ": " + os_error(errno));
+  // Folders the delete left empty go too, deepest first, never the bucket itself.
+  for (std::size_t i = chain.size(); i-- > 0;) {
+    const int parent = i == 0 ? *bucket_fd : chain[i - 1].get();
+    if (::unlinkat(parent, segments[i].c_str(), AT_REMOVEDIR) != 0) break;  // not empty (or busy): stop
+  }
+  return Done{};
+}
+
+Result<std::string> LocalStore::presign_get(const std::string&, const std::string&, long) {
+  return error(ErrorKind::Unsupported,
+               "presigned URLs exist only for S3 stores; this store is a local folder, so read the object with "
+               "s3_get_object instead",
+               "NotImplemented");
+}
+
+std::string LocalStore::health(const std::string& probe_bucket) {
+  struct stat by_fd, by_path;
+  if (::fstat(root_fd_, &by_fd) != 0 || by_fd.st_nlink == 0) return "root folder " + options_.root + " was removed";
+  if (::stat(options_.root.c_str(), &by_path) != 0) return "root folder " + options_.root + " is missing";
+  if (by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev)
+    return "root folder " + options_.root + " was replaced; restart mcpd to use the new one";
+  if (!probe_bucket.empty()) {
+    Fd holder = open_dir_at(root_fd_, probe_bucket);
+    if (!holder) return "bucket " + probe_bucket + " not found in " + options_.root;
+  }
+  return "ok";
+}
+
+}  // namespace mcpd::packs::storage

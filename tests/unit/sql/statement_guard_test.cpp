@@ -1,0 +1,346 @@
+// The read-only statement check: what sql_query accepts, and every known way to slip a write past it.
+#include "packs/sql/statement_guard.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+using namespace mcpd::packs::sql;
+
+namespace {
+
+constexpr Dialect kPg = Dialect::postgres;
+constexpr Dialect kLite = Dialect::sqlite;
+
+void expect_accepted(std::string_view sql, Dialect dialect = kPg) {
+  const auto refused = check_read_only(sql, dialect);
+  EXPECT_FALSE(refused.has_value()) << "SQL: " << sql << "\nrefused: " << refused.value_or("");
+}
+
+// `reason` is a part of the expected sentence.
+void expect_refused(std::string_view sql, std::string_view reason, Dialect dialect = kPg) {
+  const auto refused = check_read_only(sql, dialect);
+  ASSERT_TRUE(refused.has_value()) << "SQL was accepted: " << sql;
+  EXPECT_NE(refused->find(reason), std::string::npos)
+      << "SQL: " << sql << "\nreason: " << *refused << "\nexpected it to contain: " << reason;
+}
+
+}  // namespace
+
+// ---- accepted ----------------------------------------------------------------------------------
+
+TEST(StatementGuard, AcceptsPlainReads) {
+  expect_accepted("SELECT 1");
+  expect_accepted("select * from users where id = $1 and name = $2");
+  expect_accepted("SELECT u.name, o.total FROM users u JOIN orders o ON o.user_id = u.id LEFT JOIN x ON true");
+  expect_accepted("SELECT count(*) FROM t GROUP BY a HAVING count(*) > 1 ORDER BY 1 DESC LIMIT 10 OFFSET 5");
+  expect_accepted("SELECT * FROM t FETCH FIRST 5 ROWS ONLY");
+  expect_accepted("SELECT substring(name FROM 1 FOR 3), x::text, '1'::int, .5, 1e-3, 0x1F FROM t");
+  expect_accepted("VALUES (1, 'a'), (2, 'b')");
+  expect_accepted("TABLE users");
+  expect_accepted("(SELECT 1) UNION ALL (SELECT 2)");
+  expect_accepted("SHOW search_path");
+  expect_accepted("SELECT 'héllo', \"naïve\" FROM t");
+  expect_accepted("SELECT a$b, c$ FROM t");
+}
+
+TEST(StatementGuard, AcceptsCommonTableExpressions) {
+  expect_accepted(
+      "WITH recent AS (SELECT * FROM orders WHERE created_at > now() - interval '1 day') "
+      "SELECT count(*) FROM recent");
+  expect_accepted("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10) SELECT * FROM n");
+  expect_accepted("WITH a AS MATERIALIZED (SELECT 1) SELECT * FROM a");
+}
+
+TEST(StatementGuard, AcceptsKeywordsInsideStringsCommentsAndQuotedNames) {
+  expect_accepted("SELECT 'DROP TABLE x'");
+  expect_accepted("SELECT 'it''s; DELETE FROM t'");
+  expect_accepted("SELECT E'\\'; DELETE FROM t' AS s");
+  expect_accepted("SELECT 1 -- DROP TABLE t");
+  expect_accepted("SELECT /* DELETE FROM t; */ 1");
+  expect_accepted("SELECT /* outer /* DROP */ still a comment; DELETE */ 1");
+  expect_accepted("SELECT $$DROP TABLE t; DELETE FROM u$$");
+  expect_accepted("SELECT $tag$ it's $$ DROP $$ ; $tag$");
+  expect_accepted("SELECT \"delete\", \"drop\" FROM \"update\"");
+  expect_accepted("SELECT * FROM pg_proc WHERE proname = 'set_config'");
+}
+
+TEST(StatementGuard, AcceptsTrailingSemicolonAndComments) {
+  expect_accepted("SELECT 1;");
+  expect_accepted("SELECT 1 ;  -- done\n");
+  expect_accepted("SELECT 1; /* tail */ ;");
+  expect_accepted("-- leading comment\nSELECT 1");
+}
+
+TEST(StatementGuard, AcceptsExplainOfAReadAndItsOptions) {
+  expect_accepted("EXPLAIN SELECT * FROM t");
+  expect_accepted("EXPLAIN ANALYZE VERBOSE SELECT * FROM t");
+  expect_accepted("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT 1");
+  expect_accepted("EXPLAIN (SELECT 1)");
+  expect_accepted("EXPLAIN QUERY PLAN SELECT * FROM t", kLite);
+}
+
+TEST(StatementGuard, AcceptsFunctionsThatOnlyRead) {
+  expect_accepted("SELECT replace(name, 'a', 'b') FROM t");     // REPLACE is a write only as a statement
+  expect_accepted("SELECT lo_price, edit, nextval FROM bars");  // names of refused functions, not calls
+  expect_accepted("SELECT currval('s'), txid_current_if_assigned(), pg_sleep(0.1)");
+  expect_accepted("SELECT * FROM pg_file_settings");
+}
+
+TEST(StatementGuard, AcceptsSqliteSyntax) {
+  expect_accepted("SELECT * FROM [order] WHERE `group` = ?1 AND a = ? AND b = :name AND c = @v AND d = $w", kLite);
+  expect_accepted("SELECT 'a\\' FROM t", kLite);  // no backslash escapes in SQLite
+  expect_accepted("PRAGMA table_info(users)", kLite);
+  expect_accepted("PRAGMA main.index_list('users')", kLite);
+  expect_accepted("PRAGMA user_version", kLite);
+  expect_accepted("SELECT * FROM pragma_table_info('users')", kLite);
+  // SQLite comments do not nest: this one ends at the first */.
+  expect_accepted("SELECT /* /* */ 1", kLite);
+}
+
+// ---- refused: more than one statement ------------------------------------------------------------
+
+TEST(StatementGuard, RefusesSeveralStatements) {
+  expect_refused("COMMIT; DROP TABLE users", "only one statement may be sent; found 2");
+  expect_refused("SELECT 1; SELECT 2", "found 2");
+  expect_refused("SELECT 1;; SELECT 2; SELECT 3;", "found 3");
+  expect_refused("SELECT 1; -- \n DROP TABLE t", "found 2");
+  expect_refused("SELECT 1 /**/ ; DELETE FROM t", "found 2");
+}
+
+TEST(StatementGuard, RefusesStatementsHiddenByMislexing) {
+  // In PostgreSQL "a$$" is one name, so the text after ';' is not inside a $$ string.
+  expect_refused("SELECT 1 AS a$$; DELETE FROM t; SELECT 1 AS b$$", "found 3");
+  // PostgreSQL ends a -- comment at \r as well.
+  expect_refused("SELECT 1 -- c\rDELETE FROM t", "'DELETE' is a write");
+  // SQLite: [name] hides a quote; comments do not nest.
+  expect_refused("SELECT [a'] FROM t; DELETE FROM t; --']", "only one statement", kLite);
+  expect_refused("SELECT 1 /* /* */ ; DELETE FROM t; /* */ */", "only one statement", kLite);
+  // With standard_conforming_strings off, '\'' does not end the string: both readings must pass.
+  expect_refused("SELECT '\\' , ' ; DELETE FROM t; --'", "standard_conforming_strings");
+  expect_accepted("SELECT 'a\\d+' ~ x FROM t");
+  expect_accepted("SELECT 'C:\\' AS path");  // does not lex with backslash escapes: such a server rejects it
+}
+
+// ---- refused: writes and everything else that is not a read ----------------------------------------
+
+TEST(StatementGuard, RefusesWritableCtes) {
+  expect_refused("WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x",
+                 "'DELETE' is a write: sql_query is read-only (use sql_execute where the source allows writes)");
+  expect_refused("WITH x AS (INSERT INTO t VALUES (1) RETURNING id) SELECT * FROM x", "'INSERT' is a write");
+  expect_refused("WITH x AS (UPDATE t SET a = 1 RETURNING *) SELECT 1", "'UPDATE' is a write");
+  expect_refused("WITH x AS (SELECT 1) DELETE FROM t", "'DELETE' is a write");
+}
+
+TEST(StatementGuard, RefusesSelectIntoAndRowLocks) {
+  expect_refused("SELECT * INTO backup FROM users", "'SELECT … INTO' creates a table");
+  expect_refused("SELECT * FROM t FOR UPDATE", "'FOR UPDATE' locks rows");
+  expect_refused("SELECT * FROM t FOR NO KEY UPDATE SKIP LOCKED", "'FOR NO KEY UPDATE' locks rows");
+  expect_refused("SELECT * FROM t FOR SHARE", "'FOR SHARE' locks rows");
+  expect_refused("SELECT * FROM t FOR KEY SHARE", "'FOR KEY SHARE' locks rows");
+}
+
+TEST(StatementGuard, RefusesSessionAndTransactionChanges) {
+  expect_refused("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE", "'SET' changes a session setting");
+  expect_refused("SET default_transaction_read_only = off", "'SET'");
+  expect_refused("set transaction read write", "'SET'");
+  expect_refused("RESET ALL", "'RESET'");
+  expect_refused("BEGIN READ WRITE", "'BEGIN' controls the transaction");
+  expect_refused("START TRANSACTION READ WRITE", "'START' controls the transaction");
+  expect_refused("COMMIT", "'COMMIT'");
+  expect_refused("ROLLBACK", "'ROLLBACK'");
+  expect_refused("SAVEPOINT s", "'SAVEPOINT'");
+  expect_refused("RELEASE SAVEPOINT s", "'RELEASE'");
+  expect_refused("DISCARD ALL", "'DISCARD'");
+  expect_refused("PREPARE p AS DELETE FROM t", "'PREPARE' works with prepared statements");
+  expect_refused("EXECUTE p", "'EXECUTE' works with prepared statements");
+  expect_refused("DEALLOCATE p", "'DEALLOCATE'");
+  expect_refused("LISTEN ch", "'LISTEN'");
+  expect_refused("NOTIFY ch", "'NOTIFY'");
+  expect_refused("UNLISTEN *", "'UNLISTEN'");
+}
+
+TEST(StatementGuard, RefusesWritesAndAdministration) {
+  expect_refused("COPY (SELECT 1) TO PROGRAM 'rm -rf /'",
+                 "'COPY' moves data between tables and files or programs");
+  expect_refused("COPY t FROM '/etc/passwd'", "'COPY'");
+  expect_refused("DO $$ BEGIN DELETE FROM t; END $$", "'DO' runs a code block");
+  expect_refused("CALL p()", "'CALL' runs a procedure");
+  expect_refused("INSERT INTO t VALUES (1)", "'INSERT' is a write");
+  expect_refused("UPDATE t SET a = 1", "'UPDATE' is a write");
+  expect_refused("MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN DELETE", "'MERGE' is a write");
+  expect_refused("TRUNCATE t", "'TRUNCATE'");
+  expect_refused("CREATE TABLE t (a int)", "'CREATE' is a write");
+  expect_refused("CREATE TABLE t AS SELECT 1", "'CREATE'");
+  expect_refused("DROP TABLE t", "'DROP'");
+  expect_refused("ALTER TABLE t ADD COLUMN b int", "'ALTER'");
+  expect_refused("GRANT ALL ON t TO PUBLIC", "'GRANT'");
+  expect_refused("REVOKE ALL ON t FROM PUBLIC", "'REVOKE'");
+  expect_refused("LOCK TABLE t IN ACCESS EXCLUSIVE MODE", "'LOCK' takes table locks");
+  expect_refused("VACUUM FULL", "'VACUUM'");
+  expect_refused("ANALYZE t", "'ANALYZE'");
+  expect_refused("REINDEX TABLE t", "'REINDEX'");
+  expect_refused("CLUSTER t", "'CLUSTER'");
+  expect_refused("REFRESH MATERIALIZED VIEW v", "'REFRESH'");
+  // Not on the keyword list, but not a read either.
+  expect_refused("COMMENT ON TABLE t IS 'x'",
+                 "'COMMENT' is not a read: sql_query accepts statements starting with");
+  expect_refused("LOAD 'plpython3u'", "'LOAD' is not a read");
+  expect_refused("CHECKPOINT", "'CHECKPOINT' is not a read");
+  expect_refused("DECLARE c CURSOR FOR SELECT 1", "'DECLARE' is not a read");
+  expect_refused("PRAGMA table_info(t)", "'PRAGMA' is not a read");  // PostgreSQL has no PRAGMA
+  expect_refused("'abc'", "a statement must start with SELECT");
+}
+
+TEST(StatementGuard, RefusesExplainOfAWrite) {
+  expect_refused("EXPLAIN ANALYZE DELETE FROM t", "'DELETE' is a write");
+  expect_refused("EXPLAIN (ANALYZE true) INSERT INTO t VALUES (1)", "'INSERT' is a write");
+  expect_refused("EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1", "'CREATE' is a write");
+  expect_refused("EXPLAIN EXECUTE p", "'EXECUTE'");
+  expect_refused("EXPLAIN ANALYZE SELECT * INTO b FROM t", "'SELECT … INTO'");
+  expect_refused("EXPLAIN", "EXPLAIN needs a statement");
+  expect_refused("EXPLAIN (ANALYZE SELECT 1", "EXPLAIN's option list is not closed");
+  expect_refused("EXPLAIN QUERY PLAN DELETE FROM t", "'DELETE' is a write", kLite);
+}
+
+TEST(StatementGuard, RefusesKeywordsHiddenByCaseAndComments) {
+  expect_refused("/* x */ dRoP table t", "'DROP' is a write");
+  expect_refused("dElEtE FROM t", "'DELETE' is a write");
+  expect_refused("SELECT 1 FROM t WHERE x IN (/* */ DeLeTe FROM t)", "'DELETE' is a write");
+  expect_refused("DEL/**/ETE FROM t", "'DEL' is not a read");  // two words: still refused
+  expect_refused("SELECT 1delete", "'DELETE' is a write");
+}
+
+TEST(StatementGuard, SuggestsQuotingWhereAKeywordMayBeAName) {
+  expect_refused("SELECT start, stop FROM events",
+                 "'START' controls the transaction, which sql_query runs itself, read-only; if it is a name here, "
+                 "write it in double quotes (\"start\")");
+  expect_accepted("SELECT \"start\", stop FROM events");
+  // Where a statement starts, it is a keyword: no suggestion.
+  for (const char* sql :
+       {"WITH x AS (DELETE FROM t) SELECT 1", "WITH x AS (SELECT 1) DELETE FROM t", "DELETE FROM t"}) {
+    const auto refused = check_read_only(sql, kPg);
+    ASSERT_TRUE(refused.has_value()) << sql;
+    EXPECT_EQ(refused->find("double quotes"), std::string::npos) << *refused;
+  }
+}
+
+TEST(StatementGuard, RefusesSideEffectFunctions) {
+  expect_refused("SELECT pg_terminate_backend(1)", "function 'pg_terminate_backend' has side effects");
+  expect_refused("SELECT pg_cancel_backend(pid) FROM pg_stat_activity", "'pg_cancel_backend'");
+  expect_refused("SELECT lo_import('/etc/passwd')", "function 'lo_import'");
+  expect_refused("SELECT lo_export(1, '/tmp/x')", "'lo_export'");
+  expect_refused("SELECT set_config('default_transaction_read_only','off',false)",
+                 "function 'set_config' has side effects");
+  expect_refused("SELECT pg_catalog.set_config('a','b',false)", "'set_config'");
+  expect_refused("SELECT PG_CATALOG.SET_CONFIG('a','b',false)", "'set_config'");
+  expect_refused("SELECT \"pg_catalog\".\"set_config\"('a','b',false)", "'set_config'");
+  expect_refused("SELECT set_config /* hidden */ ('a','b',false)", "'set_config'");
+  expect_refused("SELECT * FROM t WHERE nextval('s') > 0", "'nextval'");
+  expect_refused("SELECT setval('s', 1)", "'setval'");
+  expect_refused("SELECT pg_reload_conf()", "'pg_reload_conf'");
+  expect_refused("SELECT pg_rotate_logfile()", "'pg_rotate_logfile'");
+  expect_refused("SELECT pg_read_file('/etc/passwd')",
+                 "function 'pg_read_file' reads the database server's files");
+  expect_refused("SELECT pg_read_binary_file('x')", "'pg_read_binary_file'");
+  expect_refused("SELECT * FROM pg_ls_dir('.')", "'pg_ls_dir'");
+  expect_refused("SELECT pg_stat_file('x')", "'pg_stat_file'");
+  expect_refused("SELECT * FROM dblink('host=x', 'DELETE FROM t') AS t(a int)",
+                 "function 'dblink' runs SQL given as text");
+  expect_refused("SELECT dblink_exec('DELETE FROM t')", "'dblink_exec'");
+  expect_refused("SELECT pg_advisory_lock(1)", "'pg_advisory_lock' takes or releases advisory locks");
+  expect_refused("SELECT pg_try_advisory_xact_lock(1)", "'pg_try_advisory_xact_lock'");
+  expect_refused("SELECT pg_switch_wal()", "'pg_switch_wal'");
+  expect_refused("SELECT pg_create_restore_point('x')", "'pg_create_restore_point'");
+  expect_refused("SELECT pg_promote()", "'pg_promote'");
+  expect_refused("SELECT txid_current()", "'txid_current' assigns a transaction id");
+  expect_refused("SELECT pg_current_xact_id()", "'pg_current_xact_id'");
+  expect_refused("SELECT lo_from_bytea(0, 'x'), lo_put(1, 0, 'x'), lo_unlink(1), lo_create(0)", "'lo_from_bytea'");
+  expect_refused("SELECT query_to_xml('DELETE FROM t RETURNING *', true, false, '')", "runs SQL given as text");
+  expect_refused("SELECT pg_notify('ch', 'x')", "'pg_notify'");
+  expect_refused("SELECT U&\"\\0073et_config\"('a','b',false)", "U&\"…\" names are not accepted");
+  expect_refused("SELECT load_extension('/tmp/evil.so')", "'load_extension' loads native code", kLite);
+}
+
+TEST(StatementGuard, RefusesSqliteWritesAndPragmas) {
+  expect_refused("ATTACH DATABASE '/tmp/x.db' AS x", "'ATTACH' is a write", kLite);
+  expect_refused("DETACH x", "'DETACH'", kLite);
+  expect_refused("REPLACE INTO t VALUES (1)", "'REPLACE' is a write", kLite);
+  expect_refused("INSERT OR REPLACE INTO t VALUES (1)", "'INSERT' is a write", kLite);
+  expect_refused("PRAGMA writable_schema=1", "PRAGMA 'writable_schema = …' changes a setting", kLite);
+  expect_refused("PRAGMA writable_schema", "PRAGMA 'writable_schema' is not one sql_query allows", kLite);
+  expect_refused("PRAGMA journal_mode = WAL", "changes a setting", kLite);
+  expect_refused("PRAGMA user_version(5)", "PRAGMA 'user_version(…)' sets a value", kLite);
+  expect_refused("PRAGMA main.user_version = 5", "changes a setting", kLite);
+  expect_refused("PRAGMA optimize", "is not one sql_query allows", kLite);
+  expect_refused("VACUUM", "'VACUUM'", kLite);
+  expect_refused("SHOW tables", "'SHOW' is not a read", kLite);  // SQLite has no SHOW
+}
+
+TEST(StatementGuard, RefusesMalformedText) {
+  expect_refused("SELECT 'abc", "the SQL is malformed: the string starting at position 8 is not closed");
+  expect_refused("SELECT 1 /* never closed", "the comment starting at position 10 is not closed");
+  expect_refused("SELECT /* /* */ 1", "the comment starting at position 8 is not closed");  // nested in PostgreSQL
+  expect_refused("SELECT \"abc", "the quoted name starting at position 8 is not closed");
+  expect_refused("SELECT $$abc", "the $$ string starting at position 8 is not closed");
+  expect_refused("SELECT $x$abc$y$", "the $x$ string starting");
+  expect_refused("SELECT E'abc\\'", "the string starting at position 8 is not closed");
+  expect_refused("SELECT [abc", "the quoted name", kLite);
+  expect_refused(std::string_view("SELECT 1\0; DROP TABLE t", 23), "it contains a NUL byte at position 9");
+}
+
+TEST(StatementGuard, RefusesEmptyInput) {
+  expect_refused("", "the SQL is empty");
+  expect_refused("  \n ", "the SQL is empty");
+  expect_refused(";", "the SQL is empty");
+  expect_refused("-- only a comment", "the SQL is empty");
+}
+
+// ---- split_statements and tokenize --------------------------------------------------------------
+
+TEST(SplitStatements, SplitsOutsideStringsAndComments) {
+  const auto r = split_statements("SELECT ';' ; -- c; d\n SELECT $$;$$ /* ; */ ;", kPg);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.statements, (std::vector<std::string>{"SELECT ';'", "SELECT $$;$$"}));
+}
+
+TEST(SplitStatements, KeepsCommentsInsideAStatement) {
+  const auto r = split_statements("  SELECT /* a */ 1  ;", kPg);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.statements, (std::vector<std::string>{"SELECT /* a */ 1"}));
+}
+
+TEST(SplitStatements, SqliteBracketNames) {
+  const auto r = split_statements("SELECT [a;b]; SELECT `c;d`", kLite);
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.statements, (std::vector<std::string>{"SELECT [a;b]", "SELECT `c;d`"}));
+}
+
+TEST(SplitStatements, EmptyAndMalformedInputAreErrors) {
+  EXPECT_FALSE(split_statements("", kPg).ok());
+  EXPECT_FALSE(split_statements(" ; -- x", kPg).ok());
+  EXPECT_NE(split_statements(" ; -- x", kPg).error.find("empty"), std::string::npos);
+  const auto r = split_statements("SELECT 'x", kPg);
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.error.find("not closed"), std::string::npos) << r.error;
+}
+
+TEST(Tokenize, KindsAndValues) {
+  std::string error;
+  const auto t = tokenize("SeLeCt E'\\'' , \"A\"\"b\", x::text, $1, $q$z$q$ FROM t", kPg, error);
+  ASSERT_TRUE(t.has_value()) << error;
+  std::vector<TokenKind> kinds;
+  for (const auto& tok : *t) kinds.push_back(tok.kind);
+  using K = TokenKind;
+  EXPECT_EQ(kinds,
+            (std::vector<K>{K::word, K::string, K::symbol, K::quoted_name, K::symbol, K::word, K::symbol,
+                            K::symbol, K::word, K::symbol, K::parameter, K::symbol, K::string, K::word, K::word}));
+  EXPECT_EQ((*t)[0].value, "select");
+  EXPECT_EQ((*t)[1].value, "E'\\''");
+  EXPECT_EQ((*t)[3].value, "A\"b");
+  EXPECT_EQ((*t)[3].offset, 15u);
+  EXPECT_EQ((*t)[3].length, 6u);
+  EXPECT_EQ((*t)[10].value, "$1");
+}
