@@ -12,7 +12,8 @@
 # 4. sql_latency: the same lookup (SELECT ... WHERE id = $1) directly with libpq and through
 #    sql_query over MCP/HTTP, for each client count in SQL_CLIENTS, SQL_SECONDS each (at most
 #    200,000 calls); writes bench/results/sql/latest.json and prints a summary.
-# Environment: SQL_CLIENTS (1,32), SQL_SECONDS (10), SQL_ROWS (10000), SQL_POOL (32), SQL_WORKERS (32),
+# Environment: SQL_CLIENTS (1,32), SQL_SECONDS (10), SQL_ROWS (10000), SQL_POOL (10: the seed's pool), SQL_WORKERS
+# (4: mcpd's default worker pool),
 # BENCH_WAIT_IDLE (60), BENCH_SKIP_BUILD=1, BENCH_BUILD_DIR (build/kbbench).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -20,8 +21,8 @@ cd "$ROOT"
 CLIENTS=${SQL_CLIENTS:-1,32}
 SECONDS_EACH=${SQL_SECONDS:-10}
 ROWS=${SQL_ROWS:-10000}
-POOL=${SQL_POOL:-32}
-WORKERS=${SQL_WORKERS:-32}
+POOL=${SQL_POOL:-10}
+WORKERS=${SQL_WORKERS:-4}
 WAIT_IDLE=${BENCH_WAIT_IDLE:-60}
 BUILD_DIR=${BENCH_BUILD_DIR:-$ROOT/build/kbbench}
 RESULTS=$ROOT/bench/results/sql

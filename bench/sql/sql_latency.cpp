@@ -81,7 +81,8 @@ class McpClient {
     auto answer = post(body);
     auto v = json::parse(answer);
     const auto* result = v.as_object().if_contains("result");
-    if (!result || result->as_object().at("isError").as_bool()) throw std::runtime_error("sql_query failed: " + answer);
+    const json::value* error = result && result->is_object() ? result->as_object().if_contains("isError") : nullptr;
+    if (!result || (error && error->is_bool() && error->as_bool())) throw std::runtime_error("sql_query failed: " + answer);
   }
 
  private:

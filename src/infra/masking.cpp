@@ -25,15 +25,17 @@ std::string mask_text(std::string_view text) {
   static const std::regex kUrlCredentials(R"((://[^:/@\s]+:)[^@/\s]+@)");
   static const std::regex kEmail(R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})");
   std::string out(text);
-  // Fast path: most log text has nothing that could hold a secret.
-  if (out.find_first_of("=:@") == std::string::npos) {
-    std::string l = ascii_lower(out);
-    if (l.find("bearer") == std::string::npos && l.find("basic") == std::string::npos) return out;
+  // Each pattern runs only when the text holds what it needs (std::regex is slow, and this runs
+  // on every audited argument): most text holds none of it.
+  const std::string l = ascii_lower(out);
+  auto has = [&](std::string_view w) { return l.find(w) != std::string::npos; };
+  if (has("bearer") || has("basic")) out = std::regex_replace(out, kBearer, "$1 ***");
+  if ((has("=") || has(":")) && (has("passw") || has("secret") || has("token") || has("api") || has("authorization")))
+    out = std::regex_replace(out, kAssignments, "$1$2***");
+  if (has("@")) {
+    if (has("://")) out = std::regex_replace(out, kUrlCredentials, "$1***@");
+    out = std::regex_replace(out, kEmail, "***@***");
   }
-  out = std::regex_replace(out, kBearer, "$1 ***");
-  out = std::regex_replace(out, kAssignments, "$1$2***");
-  out = std::regex_replace(out, kUrlCredentials, "$1***@");
-  out = std::regex_replace(out, kEmail, "***@***");
   return out;
 }
 

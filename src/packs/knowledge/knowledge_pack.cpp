@@ -8,6 +8,7 @@
 
 #include "infra/crypto.hpp"
 #include "infra/logging.hpp"
+#include "infra/settings.hpp"
 #include "packs/knowledge/directory_source.hpp"
 #include "packs/knowledge/git_source.hpp"
 #include "packs/knowledge/search.hpp"
@@ -36,12 +37,6 @@ std::vector<std::string> strings(const json::object& o, std::string_view key) {
     for (const auto& s : v->get_array())
       if (s.is_string()) out.emplace_back(s.get_string());
   return out;
-}
-
-std::optional<std::string> env(const char* name) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return std::nullopt;
-  return std::string(v);
 }
 
 std::string iso_time(std::chrono::system_clock::time_point t) {
@@ -119,24 +114,23 @@ class KnowledgePack : public core::Pack {
  private:
   // [packs.knowledge.vector_index]: approximate_from, m, ef_construction, ef_search, build_threads.
   static ApproximateParams approximate_params(const json::object& o) {
+    const infra::SettingsReader r(o, "vector_index");
+    r.reject_unknown({"approximate_from", "m", "ef_construction", "ef_search", "build_threads"},
+                     "approximate_from, m, ef_construction, ef_search, build_threads");
     ApproximateParams p;
-    auto read = [&](const char* key, std::size_t& out, std::size_t lo, std::size_t hi) {
-      auto v = o.if_contains(key);
-      if (!v) return;
-      if (!v->is_int64() || v->get_int64() < static_cast<std::int64_t>(lo) || v->get_int64() > static_cast<std::int64_t>(hi))
-        throw std::invalid_argument("vector_index." + std::string(key) + " must be an integer from " + std::to_string(lo) +
-                                    " to " + std::to_string(hi));
-      out = static_cast<std::size_t>(v->get_int64());
+    auto read = [&](const char* key, std::size_t& out, std::int64_t lo, std::int64_t hi) {
+      out = static_cast<std::size_t>(r.integer(key, static_cast<std::int64_t>(out), lo, hi));
     };
-    for (const auto& [key, value] : o)
-      if (key != "approximate_from" && key != "m" && key != "ef_construction" && key != "ef_search" && key != "build_threads")
-        throw std::invalid_argument("vector_index: unknown setting '" + std::string(key) +
-                                    "' (approximate_from, m, ef_construction, ef_search, build_threads)");
-    read("approximate_from", p.from, 1, std::size_t{1} << 40);
-    read("m", p.m, 4, 64);
-    read("ef_construction", p.ef_construction, 10, 2000);
-    read("ef_search", p.ef_search, 10, 5000);
-    read("build_threads", p.build_threads, 1, 64);
+    try {
+      read("approximate_from", p.from, 1, std::int64_t{1} << 40);
+      read("m", p.m, 4, 64);
+      read("ef_construction", p.ef_construction, 10, 2000);
+      read("ef_search", p.ef_search, 10, 5000);
+      read("build_threads", p.build_threads, 1, 64);
+    } catch (const infra::SettingsError& e) {
+      // This pack words it "vector_index.m must be ..." (no colon), and start-up checks match that.
+      throw std::invalid_argument(e.path() + " " + e.problem());
+    }
     return p;
   }
 
@@ -146,8 +140,8 @@ class KnowledgePack : public core::Pack {
     if (index_path.has_parent_path()) fs::create_directories(index_path.parent_path());
     cache_dir_ = str(settings, "cache_dir", (index_path.has_parent_path() ? index_path.parent_path() / "git" : fs::path("git")).string());
     if (auto v = settings.if_contains("sync_on_start"); v && v->is_bool()) sync_on_start_ = v->get_bool();
-    webhook_secret_ = str(settings, "webhook_secret", env("GH_WEBHOOK_SECRET").value_or(""));
-    std::string token = str(settings, "github_token", env("GH_PAT").value_or(""));
+    webhook_secret_ = str(settings, "webhook_secret", infra::env_value("GH_WEBHOOK_SECRET").value_or(""));
+    std::string token = str(settings, "github_token", infra::env_value("GH_PAT").value_or(""));
 
     // A cron expression for every source that sets none (seed 001 resyncs with "0 */3 * * *").
     std::string default_schedule = str(settings, "schedule");
@@ -162,7 +156,7 @@ class KnowledgePack : public core::Pack {
         configs.push_back(std::move(c));
       }
     }
-    if (auto repos = env("GH_REPOS")) {
+    if (auto repos = infra::env_value("GH_REPOS")) {
       constexpr std::string_view kPrefix = "https://github.com/";
       for (const auto& url : expand_github_repos(*repos)) {
         std::string name = url.substr(kPrefix.size(), url.size() - kPrefix.size() - 4);  // "org/repo"
@@ -239,8 +233,8 @@ class KnowledgePack : public core::Pack {
     auto installed = find_use_lite_model(data_dir);
     auto recorded = store_->embedding_model();
     std::string fallback = installed && (!recorded || recorded->first == use_lite_model) ? "use-lite" : "none";
-    const bool chosen = e.contains("provider") || env("EMBED_PROVIDER");
-    std::string provider = str(e, "provider", env("EMBED_PROVIDER").value_or(fallback));
+    const bool chosen = e.contains("provider") || infra::env_value("EMBED_PROVIDER");
+    std::string provider = str(e, "provider", infra::env_value("EMBED_PROVIDER").value_or(fallback));
     if (provider == "none") return;
     bool reembed = false;
     if (auto v = e.if_contains("reembed"); v && v->is_bool()) reembed = v->get_bool();
@@ -271,9 +265,9 @@ class KnowledgePack : public core::Pack {
       throw std::invalid_argument("embeddings.provider: must be 'none', 'use-lite' (the built-in model) or 'openai' (any "
                                   "OpenAI-compatible endpoint), got '" + provider + "'");
     OpenAiEmbedderOptions o;
-    o.base_url = str(e, "base_url", env("EMBED_BASE_URL").value_or(o.base_url));
-    o.model = str(e, "model", env("EMBED_MODEL").value_or(o.model));
-    o.api_key = env(str(e, "api_key_env", "OPENAI_API_KEY").c_str()).value_or("");
+    o.base_url = str(e, "base_url", infra::env_value("EMBED_BASE_URL").value_or(o.base_url));
+    o.model = str(e, "model", infra::env_value("EMBED_MODEL").value_or(o.model));
+    o.api_key = infra::env_value(str(e, "api_key_env", "OPENAI_API_KEY").c_str()).value_or("");
     if (auto v = e.if_contains("dimension"); v && v->is_int64() && v->get_int64() > 0) o.dimension = static_cast<std::size_t>(v->get_int64());
     if (auto v = e.if_contains("batch_size"); v && v->is_int64() && v->get_int64() > 0) o.batch_size = static_cast<std::size_t>(v->get_int64());
     check_recorded_model("openai:" + o.model, o.dimension, reembed);
