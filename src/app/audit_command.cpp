@@ -1,4 +1,5 @@
 // `mcpd audit`: the recorded tool calls, newest first, as a table or JSON lines.
+#include <cstdio>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -11,6 +12,22 @@ namespace mcpd::app {
 namespace json = boost::json;
 
 namespace {
+
+// Control characters (a client chooses tool names and arguments) shown as \xNN, so nothing
+// recorded can drive the operator's terminal.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
 
 bool valid_time(const std::string& t) {
   // An ISO-8601 prefix: digits, '-', ':', 'T', '.', 'Z' only (it is compared as text).
@@ -52,13 +69,13 @@ int run_audit(const AuditFlags& flags) {
       continue;
     }
     std::ostringstream line;
-    line << r.time << "  " << std::left << std::setw(12) << r.principal << " " << std::setw(22) << r.tool << " "
+    line << r.time << "  " << std::left << std::setw(12) << printable(r.principal) << " " << std::setw(22) << printable(r.tool) << " "
          << std::setw(10) << r.outcome << " " << std::right << std::setw(9) << std::fixed << std::setprecision(2)
          << r.duration_ms << " ms";
     if (r.rows) line << "  rows=" << *r.rows;
     if (r.bytes) line << "  bytes=" << *r.bytes;
-    line << "  " << r.arguments;
-    if (!r.error.empty()) line << "  error: " << r.error;
+    line << "  " << printable(r.arguments);
+    if (!r.error.empty()) line << "  error: " << printable(r.error);
     std::cout << line.str() << "\n";
   }
   if (!flags.json && rows.empty()) std::cerr << "mcpd audit: no tool calls match\n";

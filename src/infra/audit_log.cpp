@@ -72,8 +72,8 @@ void shorten(json::value& v) {
 
 std::string AuditLog::redact(const json::object& arguments) {
   json::value v(arguments);
+  shorten(v);  // first: the masking's regular expressions must never see a long string
   mask_json(v);
-  shorten(v);
   return json::serialize(v);
 }
 
@@ -124,7 +124,38 @@ void AuditLog::flush() {
 }
 
 void AuditLog::run() {
-  SqliteDatabase db(path_);
+  std::unique_ptr<SqliteDatabase> opened;
+  try {
+    opened = std::make_unique<SqliteDatabase>(path_);
+  } catch (const std::exception& e) {
+    // The constructor opened the same file a moment ago; if it fails now, record nothing rather
+    // than end the process (every row is counted as dropped).
+    log::error("audit: cannot open the audit log; tool calls are not recorded", {{"file", path_}, {"error", e.what()}});
+  }
+  auto write_batch = [&](std::deque<AuditRecord>& batch) {
+    if (!opened) throw std::runtime_error("the audit log is not open");
+    SqliteDatabase& db = *opened;
+    SqliteTransaction tx(db);
+    auto insert = db.cached(
+        "INSERT INTO audit(time, principal, session, tool, arguments, outcome, error, duration_ms, rows, bytes) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    for (auto& r : batch) {
+      if (r.time.empty()) r.time = iso_utc(r.at, true);
+      if (r.arguments.empty()) r.arguments = r.raw_arguments ? redact(*r.raw_arguments) : "{}";
+      if (r.principal.empty()) r.principal = "anonymous";
+      insert->bind(1, r.time).bind(2, r.principal).bind(3, r.session).bind(4, r.tool).bind(5, r.arguments);
+      insert->bind(6, r.outcome).bind(7, r.error).bind(8, r.duration_ms);
+      if (r.rows) insert->bind(9, *r.rows);
+      else insert->bind_null(9);
+      if (r.bytes) insert->bind(10, *r.bytes);
+      else insert->bind_null(10);
+      insert->run();
+      insert->reset();
+    }
+    tx.commit();
+    stored_.fetch_add(batch.size());
+  };
+
   auto last_warning = std::chrono::steady_clock::now() - std::chrono::minutes(2);
   std::uint64_t dropped_reported = 0;
   for (;;) {
@@ -139,25 +170,7 @@ void AuditLog::run() {
     }
     if (!batch.empty()) {
       try {
-        SqliteTransaction tx(db);
-        auto insert = db.cached(
-            "INSERT INTO audit(time, principal, session, tool, arguments, outcome, error, duration_ms, rows, bytes) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
-        for (auto& r : batch) {
-          if (r.time.empty()) r.time = iso_utc(r.at, true);
-          if (r.arguments.empty()) r.arguments = r.raw_arguments ? redact(*r.raw_arguments) : "{}";
-          if (r.principal.empty()) r.principal = "anonymous";
-          insert->bind(1, r.time).bind(2, r.principal).bind(3, r.session).bind(4, r.tool).bind(5, r.arguments);
-          insert->bind(6, r.outcome).bind(7, r.error).bind(8, r.duration_ms);
-          if (r.rows) insert->bind(9, *r.rows);
-          else insert->bind_null(9);
-          if (r.bytes) insert->bind(10, *r.bytes);
-          else insert->bind_null(10);
-          insert->run();
-          insert->reset();
-        }
-        tx.commit();
-        stored_.fetch_add(batch.size());
+        write_batch(batch);
       } catch (const std::exception& e) {
         dropped_.fetch_add(batch.size());
         log::error("audit: could not store tool calls", {{"count", batch.size()}, {"error", e.what()}});

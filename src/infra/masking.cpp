@@ -24,7 +24,16 @@ std::string mask_text(std::string_view text) {
       R"(((?:password|passwd|secret|token|api[_-]?key|authorization)\s*[=:]\s*)("?)(?!(?:bearer|basic)\s)[^\s"&,;]+)", std::regex::icase);
   static const std::regex kUrlCredentials(R"((://[^:/@\s]+:)[^@/\s]+@)");
   static const std::regex kEmail(R"([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})");
+  static const std::regex kSqlPassword(R"((password\s+)'[^']*')", std::regex::icase);  // ALTER ROLE x PASSWORD '...'
+  // std::regex (libstdc++) recurses once per character matched, and some patterns are quadratic:
+  // text longer than this is cut before it is scanned.
+  constexpr std::size_t kMaxScanned = 2048;
   std::string out(text);
+  if (text.size() > kMaxScanned) {
+    std::size_t cut = kMaxScanned;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+    out = std::string(text.substr(0, cut)) + "…(" + std::to_string(text.size()) + " bytes)";
+  }
   // Each pattern runs only when the text holds what it needs (std::regex is slow, and this runs
   // on every audited argument): most text holds none of it.
   const std::string l = ascii_lower(out);
@@ -32,6 +41,7 @@ std::string mask_text(std::string_view text) {
   if (has("bearer") || has("basic")) out = std::regex_replace(out, kBearer, "$1 ***");
   if ((has("=") || has(":")) && (has("passw") || has("secret") || has("token") || has("api") || has("authorization")))
     out = std::regex_replace(out, kAssignments, "$1$2***");
+  if (has("passw")) out = std::regex_replace(out, kSqlPassword, "$1'***'");
   if (has("@")) {
     if (has("://")) out = std::regex_replace(out, kUrlCredentials, "$1***@");
     out = std::regex_replace(out, kEmail, "***@***");

@@ -124,6 +124,10 @@ test('postgres_init_schema creates the document pipeline schema once; sql_execut
   assert.equal(dup.isError, true);
   assert.match(dup.content[0].text, /duplicate key value.*SQLSTATE 23505/);
   assert.equal(await psql('SELECT count(*) FROM documents'), '3\n');
+  // A failed write never leaves session state (here a session advisory lock) on a pooled connection.
+  const locked = (await call('sql_execute', { sql: 'SELECT pg_advisory_lock(7), 1 / (SELECT count(*) - count(*) FROM documents)' })).body;
+  assert.equal(locked.isError, true);
+  assert.equal(await psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"), '0\n');
   // The function for the read-only test below, now that documents exists.
   await pg.psql(`CREATE OR REPLACE FUNCTION sneaky_write() RETURNS int LANGUAGE sql AS
     $$ INSERT INTO documents (s3_key, document_type, file_name) VALUES ('sneaky', 'x', 'x') RETURNING 1 $$;`, { asUser: true });

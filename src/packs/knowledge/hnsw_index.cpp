@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include <unistd.h>
+
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -112,16 +114,25 @@ std::vector<std::pair<std::int64_t, float>> HnswIndex::search(const float* unit_
 }
 
 void HnswIndex::save(const fs::path& graph, const std::string& model) const {
-  const fs::path graph_tmp = graph.string() + ".tmp", header_tmp = header_of(graph).string() + ".tmp";
-  graph_->saveIndex(graph_tmp.string());
-  const std::string digest = file_sha256(graph_tmp);
-  fs::rename(graph_tmp, graph);
-  write_file(header_tmp, json::serialize(json::object{{"format", kFormat},
-                                                      {"model", model},
-                                                      {"dimension", dimension_},
-                                                      {"count", size()},
-                                                      {"sha256", digest}}));
-  fs::rename(header_tmp, header_of(graph));
+  // Temporary names of this writer's own: a server and `mcpd kb` saving at once never share a file.
+  const std::string unique = "." + std::to_string(::getpid()) + "." + infra::random_hex(4) + ".tmp";
+  const fs::path graph_tmp = graph.string() + unique, header_tmp = header_of(graph).string() + unique;
+  try {
+    graph_->saveIndex(graph_tmp.string());
+    const std::string digest = file_sha256(graph_tmp);
+    fs::rename(graph_tmp, graph);
+    write_file(header_tmp, json::serialize(json::object{{"format", kFormat},
+                                                        {"model", model},
+                                                        {"dimension", dimension_},
+                                                        {"count", size()},
+                                                        {"sha256", digest}}));
+    fs::rename(header_tmp, header_of(graph));
+  } catch (...) {
+    std::error_code ec;  // leave no temporary file behind (a full disk, say)
+    fs::remove(graph_tmp, ec);
+    fs::remove(header_tmp, ec);
+    throw;
+  }
 }
 
 std::unique_ptr<HnswIndex> HnswIndex::load(const fs::path& graph, const std::string& model, std::size_t dimension,

@@ -235,7 +235,17 @@ void VectorIndex::build_loop() {
     }
     graph_ = std::move(graph);
     graph_dirty_ = false;
-    if (reconcile_locked()) {  // the store may have changed during the build
+    bool in_step = false;
+    try {
+      in_step = reconcile_locked();  // the store may have changed during the build
+    } catch (const std::exception& e) {
+      // e.g. out of memory while growing the graph: searches fall back to the scan.
+      infra::log::warn("knowledge: updating the vector graph failed; searches scan the vectors", {{"error", e.what()}});
+      graph_.reset();
+      building_ = false;
+      return;
+    }
+    if (in_step) {
       building_ = false;
       return;
     }

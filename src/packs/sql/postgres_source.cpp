@@ -64,10 +64,11 @@ ConnParams build_params(const SourceSettings& s) {
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(s.url.c_str(), &error);
   if (!options) {
-    std::string reason = error ? short_pg_error(error) : "out of memory";
+    // libpq's reason quotes the offending value, which can be the password: it is not repeated.
     if (error) PQfreemem(error);
-    throw std::invalid_argument("sources." + s.name + ".url: cannot be read as a PostgreSQL URL or key=value string (" +
-                                reason + ")");
+    throw std::invalid_argument("sources." + s.name +
+                                ".url: cannot be read as a PostgreSQL URL or key=value string (check its quoting and "
+                                "percent-encoding)");
   }
   ConnParams params;
   std::string user_options;
@@ -386,7 +387,10 @@ Outcome<QueryResult> PostgresSource::execute(const QueryRequest& request) {
     // Never abandoned half-way: that would roll the write back without saying so.
     auto step = fetch(c, request.sql, params, max_rows, false, deadline, request.cancelled);
     if (std::holds_alternative<Failure>(step)) {
-      if (!c.broken() && std::holds_alternative<PgFailure>(c.run("ROLLBACK", deadline))) c.abandon();
+      // Rolled back, and never reused: the failed statement may have left session state behind
+      // (an advisory lock, a setting) that the next caller must not inherit.
+      if (!c.broken()) c.run("ROLLBACK", deadline);
+      c.abandon();
       return step;
     }
     auto commit = c.run("COMMIT", deadline);
@@ -494,7 +498,8 @@ Outcome<TableSchema> PostgresSource::describe_table(const std::string& table) {
 PostgresSource::Step<InitSchemaResult> PostgresSource::apply(PgConnection& c, const std::vector<Migration>& migrations,
                                                              bool dry_run, Clock::time_point deadline) {
   auto roll_back = [&](Failure f) -> Step<InitSchemaResult> {
-    if (!c.broken() && std::holds_alternative<PgFailure>(c.run("ROLLBACK", deadline))) c.abandon();
+    if (!c.broken()) c.run("ROLLBACK", deadline);
+    c.abandon();  // as in execute(): a failed change never leaves session state for the next caller
     return f;
   };
   const auto per_statement = std::max(milliseconds(settings_.statement_timeout), kMigrationTimeout);

@@ -416,6 +416,7 @@ constexpr RefusedFunction kRefusedFunctions[] = {
     {"query_to_xml", true, kRunsText},  // also query_to_xml_and_xmlschema
     {"query_to_xmlschema", false, kRunsText},
     {"ts_stat", false, kRunsText},
+    {"ts_rewrite", false, kRunsText},  // its second argument may be a query run by the server
     // SQLite (extensions and the shell's functions).
     {"load_extension", false, "loads native code into the server: sql_query does not allow it"},
     {"writefile", false, kSideEffects},

@@ -184,6 +184,24 @@ std::string S3Store::health(const std::string& probe_bucket) {
            std::to_string(seconds) + " s";
   }
   if (probe_bucket.empty()) return "ok";  // nothing to probe without a bucket: the breaker is the signal
+  // /health needs no authentication: at most one probe at a time and one per kHealthFresh, so a
+  // flood of health checks neither occupies the workers nor multiplies requests to S3.
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(health_mutex_);
+    if (probing_ || (!last_health_.empty() && now - last_probe_ < kHealthFresh))
+      return last_health_.empty() ? "ok" : last_health_;
+    probing_ = true;
+  }
+  std::string result = probe(probe_bucket);
+  std::lock_guard lock(health_mutex_);
+  last_health_ = result;
+  last_probe_ = now;
+  probing_ = false;
+  return result;
+}
+
+std::string S3Store::probe(const std::string& probe_bucket) {
   auto permit = breaker_.admit();
   if (!permit) return "circuit half-open, a probe call is in progress";
   try {

@@ -5,6 +5,7 @@
 #pragma once
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "infra/resilience/circuit_breaker.hpp"
@@ -52,6 +53,13 @@ class S3Store final : public ObjectStore {
   S3StoreOptions options_;
   std::unique_ptr<S3Client> client_;
   std::unique_ptr<S3Client> health_client_;
+  // The last health probe, reused for kHealthFresh (see health()).
+  static constexpr std::chrono::seconds kHealthFresh{2};
+  std::string probe(const std::string& probe_bucket);
+  std::mutex health_mutex_;
+  std::string last_health_;
+  std::chrono::steady_clock::time_point last_probe_{};
+  bool probing_ = false;
   infra::CircuitBreaker breaker_;
 };
 

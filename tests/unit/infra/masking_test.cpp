@@ -26,3 +26,18 @@ TEST(Masking, JsonRecursively) {
   mask_json(v);
   EXPECT_EQ(boost::json::serialize(v), R"({"user":"***@***","nested":{"api_key":"***","list":["token=***"]},"n":1})");
 }
+
+TEST(Masking, LongAndHostileTextIsCutBeforeItIsScanned) {
+  // std::regex recurses per matched character: 200 KB of token must neither crash nor be kept.
+  std::string huge = "Authorization: Bearer " + std::string(200000, 'a');
+  std::string masked = mask_text(huge);
+  EXPECT_LT(masked.size(), 2200u);
+  EXPECT_NE(masked.find("bytes)"), std::string::npos);
+  EXPECT_EQ(masked.find("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), std::string::npos) << masked.substr(0, 80);
+  std::string email = std::string(500000, 'x') + "@example.com";
+  EXPECT_LT(mask_text(email).size(), 2200u);
+  // A password in SQL text.
+  EXPECT_EQ(mask_text("ALTER ROLE app PASSWORD 'hunter2'"), "ALTER ROLE app PASSWORD '***'");
+  EXPECT_EQ(mask_text("alter role app with password 'x y z' valid until 'infinity'"),
+            "alter role app with password '***' valid until 'infinity'");
+}

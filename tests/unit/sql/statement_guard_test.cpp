@@ -259,6 +259,9 @@ TEST(StatementGuard, RefusesSideEffectFunctions) {
   expect_refused("SELECT pg_current_xact_id()", "'pg_current_xact_id'");
   expect_refused("SELECT lo_from_bytea(0, 'x'), lo_put(1, 0, 'x'), lo_unlink(1), lo_create(0)", "'lo_from_bytea'");
   expect_refused("SELECT query_to_xml('DELETE FROM t RETURNING *', true, false, '')", "runs SQL given as text");
+  // ts_rewrite runs its second argument as a query inside the server.
+  expect_refused("SELECT ts_rewrite('a'::tsquery, 'SELECT set_config(''default_transaction_read_only'',''off'',false)::tsquery, ''a''::tsquery')",
+                 "runs SQL given as text");
   expect_refused("SELECT pg_notify('ch', 'x')", "'pg_notify'");
   expect_refused("SELECT U&\"\\0073et_config\"('a','b',false)", "U&\"…\" names are not accepted");
   expect_refused("SELECT load_extension('/tmp/evil.so')", "'load_extension' loads native code", kLite);
