@@ -168,6 +168,13 @@ test('sql_query returns typed rows and binds parameters', async () => {
   const cut = await query('SELECT g FROM generate_series(1, 100000) g', undefined, { max_rows: 3 });
   assert.deepEqual(cut.structuredContent.rows, [{ g: 1 }, { g: 2 }, { g: 3 }]);
   assert.equal(cut.structuredContent.truncated, true);
+  // A result is also cut at 16 MiB of values, whatever max_rows says; the server keeps serving.
+  const wide = await query("SELECT g, repeat('x', 1000000) AS filler FROM generate_series(1, 100) g", undefined, { max_rows: 100 });
+  assert.equal(wide.isError, undefined, JSON.stringify(wide).slice(0, 300));
+  assert.equal(wide.structuredContent.truncated, true);
+  assert.equal(wide.structuredContent.row_count, 16);
+  assert.match(wide.content[0].text, /truncated at 16 MiB of values/);
+  assert.deepEqual((await query('SELECT 1 AS one')).structuredContent.rows, [{ one: 1 }]);
 
   const bad = await query('SELECT * FROM nope');
   assert.equal(bad.isError, true);

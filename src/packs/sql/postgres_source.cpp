@@ -294,7 +294,7 @@ PostgresSource::Step<QueryResult> PostgresSource::fetch(PgConnection& c, const s
   std::vector<std::string> names;
   std::vector<PgOid> oids;
   std::optional<PgFailure> error;
-  std::size_t dropped = 0;
+  std::size_t dropped = 0, bytes = 0;
   Clock::time_point cut_at{};
   for (;;) {
     auto step = c.next(deadline, cancelled);
@@ -322,12 +322,21 @@ PostgresSource::Step<QueryResult> PostgresSource::fetch(PgConnection& c, const s
       for (auto& col : raw) names.push_back(col.name);
     }
     for (int row = 0; row < PQntuples(r.get()); ++row) {
-      if (out.rows.size() >= max_rows) {
+      if (out.rows.size() >= max_rows || out.truncated_by_size) {
         if (!out.truncated) cut_at = Clock::now();
         out.truncated = true;
         ++dropped;
         continue;
       }
+      std::size_t row_bytes = 0;
+      for (int col = 0; col < PQnfields(r.get()); ++col) row_bytes += static_cast<std::size_t>(PQgetlength(r.get(), row, col));
+      if (bytes + row_bytes > kMaxResultBytes) {
+        out.truncated = out.truncated_by_size = true;
+        cut_at = Clock::now();
+        ++dropped;
+        continue;
+      }
+      bytes += row_bytes;
       json::object o;
       o.reserve(names.size());
       for (std::size_t i = 0; i < names.size(); ++i) {
@@ -340,7 +349,9 @@ PostgresSource::Step<QueryResult> PostgresSource::fetch(PgConnection& c, const s
       out.rows.push_back(std::move(o));
     }
     if (!shape) shape = std::move(r);
-    if (may_abandon && out.truncated && (dropped > kDrainRows || Clock::now() - cut_at > kDrainTime)) {
+    // Past the size budget nothing more is read: the rest could be as large.
+    if (may_abandon && out.truncated &&
+        (out.truncated_by_size || dropped > kDrainRows || Clock::now() - cut_at > kDrainTime)) {
       c.abandon();  // closing is cheaper than reading the rest
       break;
     }

@@ -114,7 +114,11 @@ std::string result_text(const std::string& source, const QueryResult& result, st
   out += '(';
   out += std::to_string(n);
   out += n == 1 ? " row" : " rows";
-  if (result.truncated) {
+  if (result.truncated_by_size) {
+    out += ", truncated at ";
+    out += std::to_string(kMaxResultBytes >> 20);
+    out += " MiB of values: select fewer or narrower columns";
+  } else if (result.truncated) {
     out += ", truncated at max_rows=";
     out += std::to_string(max_rows);
   }

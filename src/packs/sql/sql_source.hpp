@@ -54,10 +54,15 @@ struct QueryRequest {
   std::function<bool()> cancelled;  // polled while waiting; may be empty
 };
 
+// The most value bytes one result carries: past it the rows stop, as at max_rows (a query such as
+// SELECT repeat('x', 100000000) FROM generate_series(1, 100) must not exhaust the server's memory).
+inline constexpr std::size_t kMaxResultBytes = 16u << 20;
+
 struct QueryResult {
   std::vector<Column> columns;
   json::array rows;  // one object per row, keyed by column name (made unique: "id", "id_2")
   bool truncated = false;
+  bool truncated_by_size = false;  // cut at kMaxResultBytes rather than at max_rows
   std::optional<std::int64_t> rows_affected;  // writes only
   std::string command;                         // the server's command tag ("INSERT 0 1"), when known
 };

@@ -196,15 +196,29 @@ Outcome<QueryResult> run_statement(sqlite3* db, const QueryRequest& request, std
   }
   make_names_unique(columns);
   Watchdog watchdog(db, deadline, request.cancelled);
+  std::size_t bytes = 0;
   for (;;) {
     rc = sqlite3_step(stmt.get());
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) return watchdog.error(sqlite3_errmsg(db));
-    if (out.rows.size() >= max_rows) {
+    if (out.rows.size() >= max_rows || out.truncated_by_size) {
       out.truncated = true;
       if (!to_end) break;  // SQLite computes rows lazily: stopping here costs nothing
       continue;
     }
+    std::size_t row_bytes = 0;
+    for (int i = 0; i < n; ++i) {
+      // Only text and blobs: sqlite3_column_bytes() would convert a number to text, after which
+      // its type is undefined.
+      const int type = sqlite3_column_type(stmt.get(), i);
+      if (type == SQLITE_TEXT || type == SQLITE_BLOB) row_bytes += static_cast<std::size_t>(sqlite3_column_bytes(stmt.get(), i));
+    }
+    if (bytes + row_bytes > kMaxResultBytes) {
+      out.truncated = out.truncated_by_size = true;
+      if (!to_end) break;
+      continue;
+    }
+    bytes += row_bytes;
     json::object row;
     row.reserve(columns.size());
     for (int i = 0; i < n; ++i) {
@@ -267,6 +281,8 @@ SqliteSource::~SqliteSource() = default;
 std::unique_ptr<infra::SqliteDatabase> SqliteSource::open_reader() const {
   auto db = std::make_unique<infra::SqliteDatabase>(settings_.path, true);
   db->exec("PRAGMA query_only = ON");
+  // No single string or blob larger than a whole result may be made (randomblob(900000000)).
+  sqlite3_limit(db->handle(), SQLITE_LIMIT_LENGTH, static_cast<int>(kMaxResultBytes));
   harden(db->handle());
   sqlite3_set_authorizer(db->handle(), &authorize_read, nullptr);
   return db;

@@ -159,6 +159,23 @@ TEST(SqliteSource, TruncatesAtMaxRowsAndSaysSo) {
   EXPECT_TRUE(r.truncated);
 }
 
+TEST(SqliteSource, ALargeResultIsCutBySizeAndNoValueMayExceedIt) {
+  TempDir dir;
+  SqliteSource source(sample_settings(dir));
+  // 100 rows of 1 MB: the rows stop at 16 MiB of values, whatever max_rows says.
+  auto big = ok(source.query(request(
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 100) SELECT x, zeroblob(1000000) AS b FROM c",
+      {}, 100)));
+  EXPECT_TRUE(big.truncated);
+  EXPECT_TRUE(big.truncated_by_size);
+  EXPECT_EQ(big.rows.size(), kMaxResultBytes / 1000000);
+  EXPECT_EQ(big.rows[0].as_object().at("x").as_int64(), 1);  // numbers keep their type
+  // One value larger than a whole result is refused by SQLite itself, with a clear error.
+  auto huge = source.query(request("SELECT randomblob(900000000)", {}, 1));
+  ASSERT_TRUE(std::holds_alternative<SqlError>(huge));
+  EXPECT_NE(std::get<SqlError>(huge).message.find("too big"), std::string::npos) << std::get<SqlError>(huge).message;
+}
+
 TEST(SqliteSource, RefusedWritesLeaveTheDatabaseUnchanged) {
   TempDir dir;
   SqliteSource source(sample_settings(dir));
