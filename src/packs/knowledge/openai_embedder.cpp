@@ -22,6 +22,7 @@
 #include <boost/json.hpp>
 
 #include "infra/cron.hpp"  // backoff_delay
+#include "infra/curl_errors.hpp"
 #include "infra/masking.hpp"
 
 namespace mcpd::packs::knowledge {
@@ -133,24 +134,6 @@ bool retryable_status(long status) {
   return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
-bool retryable_transport(CURLcode code) {
-  switch (code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-      return true;
-    default:
-      return false;
-  }
-}
 
 // What one HTTP exchange produced.
 struct Exchange {
@@ -341,7 +324,7 @@ class OpenAiEmbedder final : public Embedder {
         if (ex.too_large)
           throw EmbeddingError("the embeddings endpoint " + shown_endpoint_ + " sent an answer larger than " +
                                std::to_string(kMaxResponseBytes >> 20) + " MiB");
-        if (!last && retryable_transport(ex.code)) {
+        if (!last && infra::retryable_curl_error(ex.code)) {
           std::this_thread::sleep_for(infra::backoff_delay(attempt - 1, options_.backoff_base, kBackoffCap));
           continue;
         }

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <utility>
 
+#include "infra/curl_errors.hpp"
 #include "infra/masking.hpp"
 
 namespace mcpd::packs::storage {
@@ -267,24 +268,6 @@ int on_seek(void* user, curl_off_t offset, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
-bool retryable_transport(CURLcode code) {
-  switch (code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-      return true;
-    default:
-      return false;
-  }
-}
 
 // 5xx (InternalError, SlowDown 503), 429, and S3's RequestTimeout (400: the connection idled): the
 // same request may succeed later. Other 4xx will fail again.
@@ -490,7 +473,7 @@ struct S3Client::Impl {
                            ex.code == CURLE_COULDNT_RESOLVE_PROXY;
       throw S3Error(where + " failed: could not " + (connect ? "reach " : "talk to ") + shown_endpoint + " (" + why +
                         ")",
-                    0, connect ? "ConnectionFailed" : "TransportError", "", "", retryable_transport(ex.code));
+                    0, connect ? "ConnectionFailed" : "TransportError", "", "", infra::retryable_curl_error(ex.code));
     }
     if (ex.success()) return ex;
 
