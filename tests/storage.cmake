@@ -1,11 +1,13 @@
-# The storage pack's tests: SigV4 against AWS's examples, the local store, the pack's settings
+# The storage pack's tests: SigV4 against AWS's examples, the one object key policy on every store,
+# the local store, the pack's settings
 # (unit, GoogleTest); every tool against an S3-compatible server that checks signatures and against
 # the embedded local store (integration, real processes).
 add_executable(mcpd_storage_unit_tests
   unit/storage/sigv4_test.cpp
   unit/storage/local_store_test.cpp
   unit/storage/store_config_test.cpp
-  unit/storage/s3_store_test.cpp)
+  unit/storage/s3_store_test.cpp
+  unit/storage/object_key_test.cpp)
 target_link_libraries(mcpd_storage_unit_tests PRIVATE mcpd_storage GTest::gtest_main)
 gtest_discover_tests(mcpd_storage_unit_tests TEST_PREFIX "storage." DISCOVERY_TIMEOUT 60)
 

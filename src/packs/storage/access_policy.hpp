@@ -1,6 +1,7 @@
 // A store's allow-lists: which buckets, and which key prefixes, the tools may touch. Empty lists
 // allow everything. Each check returns why a request is refused (empty when it is allowed), naming
-// the allowed values so the caller knows what to ask for instead.
+// the allowed values so the caller knows what to ask for instead. Every check applies the rules of
+// object_key.hpp first, whatever the lists: a key a server could resolve elsewhere escapes them all.
 #pragma once
 #include <string>
 #include <vector>

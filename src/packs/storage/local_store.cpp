@@ -22,13 +22,13 @@
 
 #include "infra/crypto.hpp"
 #include "packs/storage/encoding.hpp"
+#include "packs/storage/object_key.hpp"
 #include "packs/storage/sigv4.hpp"
 
 namespace mcpd::packs::storage {
 
 namespace {
 
-constexpr std::size_t kMaxKeyBytes = 1024;   // S3's limit
 constexpr std::size_t kMaxSegmentBytes = 255;  // NAME_MAX
 constexpr std::string_view kTempPrefix = ".mcpd-tmp-";
 constexpr std::string_view kTokenVersion = "v1:";
@@ -81,26 +81,12 @@ std::vector<std::string> split(std::string_view s) {
   }
 }
 
-// The checks keys and list prefixes share. `what` names the argument in messages.
-std::string path_problem(const std::string& value, const char* what) {
-  if (value.size() > kMaxKeyBytes) return std::string("the ") + what + " is longer than 1024 bytes";
-  if (value.find('\0') != std::string::npos) return std::string("the ") + what + " contains a NUL byte";
-  if (has_control(value)) return std::string("the ") + what + " contains control characters";
-  if (!is_valid_utf8(value)) return std::string("the ") + what + " is not valid UTF-8";
-  if (value.find('\\') != std::string::npos)
-    return std::string("the ") + what + " contains a backslash; separate folders with '/'";
-  if (value.starts_with('/')) return std::string("the ") + what + " starts with '/'; keys are relative to the bucket";
-  return {};
-}
-
-std::string segment_problem(const std::string& segment, const std::string& value, const char* what) {
-  if (segment == "." || segment == "..")
-    return std::string("the ") + what + " " + quoted(value) + " has a \"" + segment +
-           "\" segment, which the local store refuses so that no key can leave its bucket";
+// What the local store adds to the shared key rules (object_key.hpp): limits of its file system.
+std::string segment_problem(const std::string& segment, const char* what) {
   if (segment.size() > kMaxSegmentBytes)
-    return std::string("the ") + what + " has a segment longer than 255 bytes, the file-name limit";
+    return std::string("the ") + what + " has a segment longer than 255 bytes, the file-name limit; shorten it";
   if (std::string_view(segment).starts_with(kTempPrefix))
-    return std::string("the ") + what + " uses the reserved name prefix " + std::string(kTempPrefix);
+    return std::string("the ") + what + " uses the reserved name prefix " + std::string(kTempPrefix) + "; rename it";
   return {};
 }
 
@@ -268,8 +254,7 @@ struct ListWalk {
       std::string name = e->d_name;
       if (name == "." || name == ".." || std::string_view(name).starts_with(kTempPrefix)) continue;
       std::string key = dir_key + name;
-      if (key.size() > kMaxKeyBytes || has_control(key) || !is_valid_utf8(key) || key.find('\\') != std::string::npos)
-        continue;  // no valid key names it: it could never be read
+      if (!list_prefix_problem(key).empty()) continue;  // no valid key names it: it could never be read
       struct stat st;
       if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
       if (S_ISREG(st.st_mode)) {
@@ -319,27 +304,14 @@ std::string guess_content_type(const std::string& key) {
 }
 
 std::string LocalStore::key_problem(const std::string& key) {
-  if (key.empty()) return "the object key is empty; give the key of the object";
-  if (auto p = path_problem(key, "key"); !p.empty()) return p;
+  if (auto p = object_key_problem(key); !p.empty()) return p;
   if (key.ends_with('/')) return "the key " + quoted(key) + " ends with '/', which names a folder, not an object";
-  for (const auto& seg : split(key)) {
-    if (seg.empty()) return "the key " + quoted(key) + " has an empty segment (\"//\")";
-    if (auto p = segment_problem(seg, key, "key"); !p.empty()) return p;
-  }
+  for (const auto& seg : split(key))
+    if (auto p = segment_problem(seg, "key"); !p.empty()) return p;
   return {};
 }
 
-std::string LocalStore::bucket_problem(const std::string& bucket) {
-  if (bucket.empty()) return "the bucket name is empty; give a bucket (a folder of the store's root)";
-  const bool chars_ok = std::all_of(bucket.begin(), bucket.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
-  });
-  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  if (!chars_ok || bucket.size() > 63 || !alnum(bucket.front()) || !alnum(bucket.back()))
-    return "the bucket name " + quoted(bucket) +
-           " is invalid; use 1 to 63 letters, digits, '.', '-' or '_', starting and ending with a letter or digit";
-  return {};
-}
+std::string LocalStore::bucket_problem(const std::string& bucket) { return bucket_name_problem(bucket); }
 
 LocalStore::LocalStore(LocalStoreOptions options) : options_(std::move(options)) {
   if (options_.root.empty()) throw std::invalid_argument("'root' is empty; give the folder that holds the buckets");
@@ -385,11 +357,9 @@ Result<ListPage> LocalStore::list(const ListRequest& request) {
   auto bucket_fd = open_bucket(root_fd_, options_.root, request.bucket, bucket_holder);
   if (!bucket_fd) return bucket_fd.error();
   const std::string& prefix = request.prefix;
-  if (auto p = path_problem(prefix, "prefix"); !p.empty()) return error(ErrorKind::InvalidArgument, p, "InvalidArgument");
-  // Only "." and ".." matter here: a prefix is matched against names, and only its complete
-  // segments are ever opened as folders.
-  for (const auto& seg : split(prefix))
-    if (seg == "." || seg == "..") return error(ErrorKind::InvalidArgument, segment_problem(seg, prefix, "prefix"), "InvalidArgument");
+  // The shared rules only: a prefix is matched against names, and only its complete segments are
+  // ever opened as folders.
+  if (auto p = list_prefix_problem(prefix); !p.empty()) return error(ErrorKind::InvalidArgument, p, "InvalidArgument");
   std::string marker;
   if (!request.continuation_token.empty()) {
     auto decoded = base64_decode(request.continuation_token, true);

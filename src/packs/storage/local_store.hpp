@@ -5,9 +5,10 @@
 // S3 semantics it emulates: listing in byte order with prefix, delimiter (common prefixes),
 // max_keys and an opaque continuation token; byte ranges; deleting a missing key succeeds; writes
 // are atomic (a temporary file renamed over the key). Decisions of its own:
-//   - Keys are UTF-8, 1..1024 bytes, without control characters or backslashes, not starting or
-//     ending with '/', without empty, "." or ".." segments. They are never URL-decoded: "%2e%2e"
-//     is a file of that name.
+//   - Keys follow the rules every store shares (object_key.hpp: no dot segments, empty segments,
+//     backslashes, control characters or URL escapes), and besides do not end with '/' (that names
+//     a folder), have no segment above 255 bytes, and do not use the temporary files' prefix. Files
+//     whose names no valid key can name are left out of listings.
 //   - Symbolic links, devices and FIFOs under the root are not objects: listings skip them, reads
 //     and writes through them are refused.
 //   - ETags are derived from the file's inode, size and modification time (cheap to list, change

@@ -8,6 +8,7 @@ add_library(mcpd_storage_objects OBJECT
   src/packs/storage/local_store.cpp
   src/packs/storage/s3_store.cpp
   src/packs/storage/store_config.cpp
+  src/packs/storage/object_key.cpp
   src/packs/storage/access_policy.cpp
   src/packs/storage/storage_pack.cpp
   src/packs/storage/plugin_entry.cpp)

@@ -18,6 +18,7 @@
 
 #include "infra/curl_errors.hpp"
 #include "infra/masking.hpp"
+#include "packs/storage/object_key.hpp"
 
 namespace mcpd::packs::storage {
 
@@ -362,15 +363,18 @@ struct S3Client::Impl {
 
   [[noreturn]] void invalid(const std::string& what) const { throw S3Error(what, 0, "InvalidArgument", "", "", false); }
 
+  // The rules every store shares (object_key.hpp), here too so that no call of the client can send
+  // or sign a path that a server could resolve to another object or bucket.
   void check_bucket(const std::string& bucket) const {
-    if (bucket.empty()) invalid("the bucket name is empty; give the bucket to use");
-    if (bucket.find('/') != std::string::npos || has_control_chars(bucket))
-      invalid("the bucket name \"" + clean_detail(bucket, config.credentials) +
-              "\" is invalid; bucket names cannot contain '/' or control characters");
+    if (auto problem = bucket_name_problem(bucket); !problem.empty()) invalid(problem);
   }
 
   void check_key(const std::string& key) const {
-    if (key.empty()) invalid("the object key is empty; give the key of the object");
+    if (auto problem = object_key_problem(key); !problem.empty()) invalid(problem);
+  }
+
+  void check_prefix(const std::string& prefix) const {
+    if (auto problem = list_prefix_problem(prefix); !problem.empty()) invalid(problem);
   }
 
   Exchange perform(const Call& call) const {
@@ -541,6 +545,7 @@ ListObjectsResult S3Client::list_objects_v2(const std::string& bucket, const std
                                             const std::string& delimiter, int max_keys,
                                             const std::string& continuation_token) const {
   impl_->check_bucket(bucket);
+  impl_->check_prefix(prefix);
   Call call;
   call.operation = "ListObjectsV2";
   call.bucket = bucket;

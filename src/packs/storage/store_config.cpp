@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "infra/settings.hpp"
+#include "packs/storage/object_key.hpp"
 
 namespace mcpd::packs::storage {
 
@@ -79,6 +80,14 @@ StoreConfig parse_store(const json::value& item, std::size_t index, bool pack_wr
   s.bucket = r.string("bucket");
   s.buckets = r.strings("buckets");
   s.prefixes = r.strings("prefixes");
+  // The rules the tools apply to every call (object_key.hpp), checked at start-up too: an
+  // allow-list entry no call could ever match is a mistake to report now.
+  if (!s.bucket.empty())
+    if (auto problem = bucket_name_problem(s.bucket); !problem.empty()) r.fail("bucket", problem);
+  for (const auto& b : s.buckets)
+    if (auto problem = bucket_name_problem(b); !problem.empty()) r.fail("buckets", problem);
+  for (const auto& p : s.prefixes)
+    if (auto problem = list_prefix_problem(p); !problem.empty()) r.fail("prefixes", problem);
   if (!s.bucket.empty() && !s.buckets.empty() && std::find(s.buckets.begin(), s.buckets.end(), s.bucket) == s.buckets.end())
     r.fail("bucket", "the default bucket '" + s.bucket + "' is not in the store's buckets allow-list");
   if (s.bucket.empty() && s.buckets.size() == 1) s.bucket = s.buckets.front();

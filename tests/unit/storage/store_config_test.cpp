@@ -126,6 +126,13 @@ TEST(StoreConfig, BadSettingsSayWhatIsWrong) {
   EXPECT_NE(error_of(R"({"stores": [{"name": "a", "type": "local", "root": "/x", "bucket": "c", "buckets": ["d"]}]})")
                 .find("not in the store's buckets"),
             std::string::npos);
+  // Allow-list entries follow the rules every call follows.
+  EXPECT_NE(error_of(R"({"stores": [{"name": "a", "type": "local", "root": "/x", "buckets": [".."]}]})")
+                .find("stores.a.buckets"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"stores": [{"name": "a", "type": "local", "root": "/x", "prefixes": ["docs/../"]}]})")
+                .find("\"..\" segment"),
+            std::string::npos);
   // Secrets never appear in messages.
   const auto e = error_of(R"({"stores": [{"name": "a", "type": "s3", "secret_access_key": "hunter2"}]})");
   EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
@@ -145,10 +152,13 @@ TEST(AccessPolicy, AllowListsNameTheAllowedValues) {
   EXPECT_EQ(p.list_prefix_problem("reports/2024/"), "");
   EXPECT_NE(p.list_prefix_problem(""), "");
   EXPECT_NE(p.list_prefix_problem("rep"), "");  // could list keys outside "reports/"
-  // Dot segments could be tidied into another prefix by a proxy: refused when prefixes are set.
+  // Dot segments could be tidied into another prefix or bucket by a server or proxy: refused
+  // whatever the allow-lists (object_key_test.cpp has the whole table).
   EXPECT_NE(p.key_problem("reports/../secrets/x").find("\"..\" segment"), std::string::npos);
   EXPECT_NE(p.list_prefix_problem("reports/../"), "");
-  EXPECT_EQ(open.key_problem("a/../b"), "");
+  EXPECT_NE(open.key_problem("../b/secret.txt").find("\"..\" segment"), std::string::npos);
+  EXPECT_NE(open.list_prefix_problem("../b/"), "");
+  EXPECT_NE(open.bucket_problem(".."), "");
   EXPECT_EQ(p.key_problem("reports/..hidden"), "");
 }
 
