@@ -3,6 +3,7 @@
 # processes: the PostgreSQL harness starts a throwaway server per test file).
 add_executable(mcpd_sql_unit_tests
   unit/sql/statement_guard_test.cpp
+  unit/sql/statement_guard_property_test.cpp
   unit/sql/sqlite_source_test.cpp
   unit/sql/sql_settings_test.cpp)
 target_link_libraries(mcpd_sql_unit_tests PRIVATE mcpd_sql GTest::gtest_main)

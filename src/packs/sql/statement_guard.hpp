@@ -53,4 +53,8 @@ SplitResult split_statements(std::string_view sql, Dialect dialect);
 // refused. See statement_guard.cpp for the rules and the decisions behind them.
 std::optional<std::string> check_read_only(std::string_view sql, Dialect dialect);
 
+// The exact names of the functions check_read_only refuses in `dialect` (lowercase), for tests and
+// for documentation. Call syntax also refuses a few families by prefix, which this list leaves out.
+std::vector<std::string> denied_function_names(Dialect dialect);
+
 }  // namespace mcpd::packs::sql

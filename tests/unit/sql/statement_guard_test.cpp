@@ -228,7 +228,7 @@ TEST(StatementGuard, SuggestsQuotingWhereAKeywordMayBeAName) {
 }
 
 TEST(StatementGuard, RefusesSideEffectFunctions) {
-  expect_refused("SELECT pg_terminate_backend(1)", "function 'pg_terminate_backend' has side effects");
+  expect_refused("SELECT pg_terminate_backend(1)", "function 'pg_terminate_backend' acts on other sessions");
   expect_refused("SELECT pg_cancel_backend(pid) FROM pg_stat_activity", "'pg_cancel_backend'");
   expect_refused("SELECT lo_import('/etc/passwd')", "function 'lo_import'");
   expect_refused("SELECT lo_export(1, '/tmp/x')", "'lo_export'");
@@ -265,6 +265,100 @@ TEST(StatementGuard, RefusesSideEffectFunctions) {
   expect_refused("SELECT pg_notify('ch', 'x')", "'pg_notify'");
   expect_refused("SELECT U&\"\\0073et_config\"('a','b',false)", "U&\"…\" names are not accepted");
   expect_refused("SELECT load_extension('/tmp/evil.so')", "'load_extension' loads native code", kLite);
+}
+
+// PostgreSQL reads x.f as f(x) when x has no column f (field-call notation), whatever stands before
+// the dot and however the name is spelled.
+TEST(StatementGuard, RefusesFieldCallNotation) {
+  expect_refused("SELECT (0::oid).lo_create",
+                 "'(…).lo_create' is a call of function 'lo_create' (PostgreSQL reads x.f as f(x) when x has no "
+                 "column f), and that function works with large objects");
+  expect_refused("SELECT (42::bigint).pg_advisory_lock", "'(…).pg_advisory_lock' is a call of function");
+  expect_refused("SELECT (pid).pg_cancel_backend FROM pg_stat_activity", "function 'pg_cancel_backend'");
+  expect_refused("SELECT (pid).pg_terminate_backend FROM pg_stat_activity", "function 'pg_terminate_backend'");
+  expect_refused("SELECT ('DELETE FROM t').dblink_exec", "runs SQL given as text");
+  expect_refused("SELECT ('s').nextval", "function 'nextval'");
+  expect_refused("SELECT ('s'::regclass).\"setval\"", "function 'setval'");
+  expect_refused("SELECT (1).\"lo_unlink\"", "'(…).lo_unlink' is a call of function 'lo_unlink'");
+  expect_refused("SELECT (1).\"LO_UNLINK\"", "function 'lo_unlink'");  // quoted names compared without case
+  expect_refused("SELECT (1). /* c */ lo_unlink", "function 'lo_unlink'");
+  expect_refused("SELECT (1) /* c */ . -- c\n Lo_UnLink", "function 'lo_unlink'");
+  expect_refused("SELECT (1).\n\tpg_advisory_xact_lock", "function 'pg_advisory_xact_lock'");
+  expect_refused("SELECT $1.pg_advisory_lock", "'$1.pg_advisory_lock' is a call of function");
+  expect_refused("SELECT arr[1].lo_unlink FROM t", "'…[…].lo_unlink' is a call of function");
+  expect_refused("SELECT t.lo_create FROM t", "'t.lo_create' is a call of function 'lo_create'");
+  expect_refused("SELECT \"T\".lo_create FROM \"T\"", "'\"T\".lo_create' is a call of function");
+  expect_refused("SELECT x.LO_CREATE FROM t AS x", "function 'lo_create'");
+  expect_refused("SELECT s.t.pg_advisory_lock FROM s.t", "function 'pg_advisory_lock'");
+  expect_refused("SELECT db.s.t.lo_create FROM s.t", "function 'lo_create'");
+  expect_refused("SELECT 1 FROM t WHERE (t.id).pg_try_advisory_lock", "function 'pg_try_advisory_lock'");
+  expect_refused("SELECT ('x').pg_read_file", "reads the database server's files");
+  expect_refused("SELECT (0.5).setseed", "changes session state that later calls on the same connection");
+  expect_refused("SELECT ('select 1').crosstab", "runs SQL given as text");
+  expect_refused("SELECT t.lo_create FROM t",
+                 "if it is a column, name it without the prefix or rename it in a subquery");
+  // Call syntax, schema-qualified with the dot and the name apart.
+  expect_refused("SELECT pg_catalog . /* c */ lo_create (0)", "function 'lo_create'");
+  // SQLite has no field-call notation: a name after '.' is a column there.
+  expect_accepted("SELECT t.lo_create, t.edit, t.load_extension FROM t", kLite);
+}
+
+TEST(StatementGuard, RefusesEveryFamilyOfDeniedFunctions) {
+  expect_refused("SELECT setseed(0.5)", "changes session state");
+  expect_refused("SELECT set_limit(0.5)", "changes session state");
+  expect_refused("SELECT * FROM crosstab('SELECT 1') AS c(a int)", "runs SQL given as text");
+  expect_refused("SELECT * FROM connectby('t', 'id', 'parent', '1', 0) AS c(a int, b int, l int)",
+                 "runs SQL given as text");
+  expect_refused("SELECT * FROM xpath_table('id', 'doc', 't', '/a', 'true') AS x(id int, a text)",
+                 "runs SQL given as text");
+  expect_refused("SELECT cursor_to_xml('c', 1, true, false, '')", "runs SQL given as text");
+  expect_refused("SELECT query_to_xml_and_xmlschema('SELECT 1', true, false, '')", "runs SQL given as text");
+  expect_refused("SELECT postgres_fdw_disconnect_all()", "opens or manages connections to other servers");
+  expect_refused("SELECT dblink_connect('host=x')", "opens or manages connections");
+  expect_refused("SELECT heap_force_kill('t', ARRAY['(0,1)'::tid])", "writes tables, indexes or the catalog");
+  expect_refused("SELECT pg_truncate_visibility_map('t')", "writes tables");
+  expect_refused("SELECT brin_summarize_new_values('i')", "writes tables");
+  expect_refused("SELECT gin_clean_pending_list('i')", "writes tables");
+  expect_refused("SELECT binary_upgrade_set_next_pg_type_oid(1)", "writes tables");
+  expect_refused("SELECT pg_file_sync('x')", "has side effects");
+  expect_refused("SELECT * FROM pg_logdir_ls()", "reads the database server's files");
+  expect_refused("SELECT get_raw_page('t', 0)", "reads the database server's files");
+  expect_refused("SELECT pg_current_logfile()", "reads the database server's files");
+  expect_refused("SELECT * FROM pg_get_wal_records_info('0/0', '0/1')", "reads the database server's files");
+  expect_refused("SELECT xslt_process('<a/>', '<x/>')", "reads the database server's files");
+  expect_refused("SELECT pg_prewarm('t')", "acts on other sessions or on the server itself");
+  expect_refused("SELECT pg_log_backend_memory_contexts(1)", "acts on other sessions");
+  expect_refused("SELECT pg_replication_origin_session_reset()", "replication state");
+  expect_refused("SELECT * FROM pg_logical_slot_peek_changes('s', NULL, NULL)", "replication state");
+  expect_refused("SELECT lo_get(1), loread(0, 1)", "works with large objects");
+  expect_refused("SELECT pg_advisory_unlock_all()", "takes or releases advisory locks");
+  // Families are refused by prefix in call syntax, so a future member is refused too.
+  expect_refused("SELECT lo_something_new(1)", "works with large objects");
+  expect_refused("SELECT pg_advisory_something_new(1)", "advisory locks");
+  expect_refused("SELECT dblink_something_new(1)", "runs SQL given as text");
+}
+
+TEST(StatementGuard, AcceptsTheSameWordsWhereTheyCallNothing) {
+  // Inside strings of every kind and inside comments.
+  expect_accepted("SELECT 'lo_create', 'pg_advisory_lock(1)', E'\\'(0).lo_create', N'x.nextval', U&'lo_unlink(1)'");
+  expect_accepted("SELECT $$(42::bigint).pg_advisory_lock$$, $q$ lo_create(0) $q$");
+  expect_accepted("SELECT 1 /* (0::oid).lo_create /* pg_advisory_lock(1) */ */ -- x.pg_cancel_backend\n");
+  expect_accepted("SELECT * FROM pg_stat_activity WHERE query LIKE '%pg_terminate_backend(%'");
+  // Quoted and plain names that are not calls: columns and aliases.
+  expect_accepted("SELECT \"lo_create\", \"nextval\" AS \"pg_advisory_lock\", nextval AS setval FROM t");
+  expect_accepted("SELECT t.lo_price, o.dblink_id, x.edit, t.nextval_at, t.my_lo_create_count FROM t, o, x");
+  expect_accepted("SELECT my_lo_create_count, lo_create_count FROM t");
+  // Functions, operators and clauses that call no denied function.
+  expect_accepted("SELECT replace(name, 'a', 'b'), pg_sleep(0.1), currval('s'), lastval() FROM t");
+  expect_accepted("SELECT txid_current_if_assigned(), pg_current_xact_id_if_assigned(), pg_walfile_name('0/0')");
+  expect_accepted("SELECT table_to_xml('t', true, false, '')");
+  expect_accepted("SELECT data->'lo_create', data->>'nextval', data #>> '{a,b}', data @> '{}' FROM t");
+  expect_accepted("SELECT x::text, CAST(y AS int), '1'::pg_catalog.int4, (x)::bigint FROM t");
+  expect_accepted("SELECT * FROM ROWS FROM (generate_series(1, 3)) AS g(i)");
+  expect_accepted("SELECT * FROM t TABLESAMPLE SYSTEM (10) REPEATABLE (1)");
+  expect_accepted("SELECT 1 OPERATOR(pg_catalog.+) 2");
+  expect_accepted("SELECT make_interval(days => 1), concat_ws(',', VARIADIC ARRAY['a', 'b'])");
+  expect_accepted("SELECT (t.arr)[1], (t).name, $1.name, (w).lo_price FROM t, LATERAL (SELECT t) AS l(w)");
 }
 
 TEST(StatementGuard, RefusesSqliteWritesAndPragmas) {
