@@ -190,6 +190,10 @@ std::variant<PgResult, PgFailure> PgConnection::next(Clock::time_point deadline,
 std::variant<PgResult, PgFailure> PgConnection::run(const std::string& sql, const PgParams& params,
                                                     Clock::time_point deadline) {
   if (auto failure = send(sql, &params, false, deadline)) return *failure;
+  return collect(deadline);
+}
+
+std::variant<PgResult, PgFailure> PgConnection::collect(Clock::time_point deadline) {
   PgResult last;
   std::optional<PgFailure> first_failure;
   for (;;) {
@@ -205,6 +209,30 @@ std::variant<PgResult, PgFailure> PgConnection::run(const std::string& sql, cons
   }
   if (first_failure) return *first_failure;
   return last;
+}
+
+std::optional<PgFailure> PgConnection::reset(Clock::time_point deadline) {
+  // ROLLBACK (only when a transaction is open), then DISCARD ALL on its own: it refuses to run in
+  // the implicit transaction of a multi-statement string, and as one statement it is about ten times
+  // cheaper than its pieces sent in one string (0.05 ms against 0.7 ms with pgbench). Its RESET ALL
+  // returns every setting to the value of the startup packet, so read-only, statement_timeout,
+  // DateStyle, bytea_output and UTF8 come back as open() set them; the two reported ones are checked.
+  auto failed = [this](std::string why) {
+    broken_ = true;
+    return PgFailure{PgFailure::Kind::connection, "the connection could not be cleaned for reuse: " + why, ""};
+  };
+  if (broken_ || PQstatus(conn_) != CONNECTION_OK) return failed("it is closed");
+  for (const char* sql : {"ROLLBACK", "DISCARD ALL"}) {
+    if (sql[0] == 'R' && PQtransactionStatus(conn_) == PQTRANS_IDLE) continue;
+    if (auto f = send(sql, nullptr, false, deadline)) return failed(f->message);
+    auto done = collect(deadline);
+    if (auto* f = std::get_if<PgFailure>(&done)) return failed(f->message);
+  }
+  if (PQtransactionStatus(conn_) != PQTRANS_IDLE) return failed("a transaction is still open");
+  if (const char* ro = PQparameterStatus(conn_, "default_transaction_read_only"); ro && std::strcmp(ro, "on") != 0)
+    return failed("the session is no longer read-only");
+  if (std::strcmp(pg_encoding_to_char(PQclientEncoding(conn_)), "UTF8") != 0) return failed("client_encoding is not UTF8");
+  return std::nullopt;
 }
 
 PgFailure PgConnection::failure_from(const PGresult* result) {

@@ -72,6 +72,12 @@ class PgConnection {
     return run(sql, PgParams{}, deadline);
   }
 
+  // Puts the session back as open() left it before the connection goes back to the pool: rolls back
+  // any transaction, then DISCARD ALL (session advisory locks, cursors, prepared statements, LISTENs,
+  // temporary tables, plans, and every setting back to its startup value), and checks read-only and
+  // UTF-8. A failure marks the connection broken: close it.
+  std::optional<PgFailure> reset(Clock::time_point deadline);
+
   // "PostgreSQL refused the statement: <message> (SQLSTATE xxxxx)", from an error result.
   PgFailure failure_from(const PGresult* result);
 
@@ -80,6 +86,8 @@ class PgConnection {
   // Waits until the socket is readable (or writable), the deadline passes, or the call is cancelled.
   std::optional<PgFailure> wait(bool for_write, Clock::time_point deadline, const std::function<bool()>& cancelled);
   PgFailure lost_connection(std::string_view during);
+  // Every result of the command sent: the last one, or the first failure.
+  std::variant<PgResult, PgFailure> collect(Clock::time_point deadline);
 
   PGconn* conn_;
   std::uint64_t epoch_;

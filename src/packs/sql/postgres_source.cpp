@@ -4,8 +4,17 @@
 //  - Every session starts with default_transaction_read_only=on and statement_timeout (libpq
 //    `options`), client_encoding UTF8 and application_name mcpd. sql_query sends exactly one
 //    statement through the extended protocol (PQsendQueryParams: several statements cannot even be
-//    parsed), after the statement check. A session found no longer read-only, or with a transaction
-//    left open, is closed instead of being reused.
+//    parsed), after the statement check, inside BEGIN READ ONLY, and the transaction always ends in
+//    ROLLBACK: whatever a read-only transaction still lets through (a large object created, a
+//    notification, a setting changed) is undone.
+//  - Every lease ends with a reset (PgConnection::reset: ROLLBACK, then DISCARD ALL) before the
+//    connection goes back to the pool: session advisory locks released, session state discarded,
+//    every setting back to its startup value, read-only checked. A connection that cannot be reset is closed, never reused, so
+//    no caller inherits what the previous one left behind (a lock taken by a function the role owns).
+//  - The first connection of a source checks the role: superuser, role or database creation, the
+//    server file and signalling roles, EXECUTE on functions that write, lock, signal, read server files
+//    or open connections. Each finding is a warning (log, /health details), not a refusal: /health
+//    stays "ok", since the source works; the README shows the role to use instead.
 //  - Only backend failures count against the breaker (and show in /health): a connect that fails, a
 //    connection lost, no answer within the call's time limit. An SQL error is the server answering,
 //    and so is statement_timeout cancelling a statement: both count as successes, so that one
@@ -59,6 +68,17 @@ constexpr seconds kProbeEvery{5};                   // maintain() skips its prob
 constexpr seconds kTablesEvery{30};                 // known_tables() refresh
 constexpr milliseconds kMigrationTimeout{60000};    // per statement, at least (migrations may be slow)
 constexpr std::int64_t kInitSchemaLock = 0x6d637064;  // "mcpd": serializes concurrent init_schema runs
+constexpr milliseconds kResetTime{2000};            // a reset is two short round trips; past this, close
+
+// Functions a read-only caller should not be able to execute: they write (large objects, even in a
+// read-only transaction), take session locks, signal other backends, read server files, change
+// settings or open connections to other servers. Matched by name in any schema, so that every
+// overload and an extension installed anywhere count.
+constexpr const char* kRiskyFunctions =
+    "{lo_create,lo_creat,lo_import,lo_export,lo_unlink,lo_put,lo_from_bytea,"
+    "pg_advisory_lock,pg_advisory_lock_shared,pg_try_advisory_lock,pg_try_advisory_lock_shared,"
+    "pg_cancel_backend,pg_terminate_backend,pg_read_file,pg_read_binary_file,pg_ls_dir,pg_stat_file,"
+    "set_config,pg_reload_conf,dblink,dblink_exec,dblink_connect,dblink_connect_u,dblink_open,dblink_send_query}";
 
 ConnParams build_params(const SourceSettings& s) {
   char* error = nullptr;
@@ -142,7 +162,10 @@ PostgresSource::PostgresSource(SourceSettings settings)
           [this] {
             auto deadline = Clock::now() + settings_.connect_timeout;
             if (t_connect_deadline && *t_connect_deadline < deadline) deadline = *t_connect_deadline;
-            return PgConnection::open(params_, deadline, epoch_.load());
+            auto c = PgConnection::open(params_, deadline, epoch_.load());
+            if (!privileges_claimed_.exchange(true)) check_privileges(*c, deadline);
+            if (c->broken()) throw std::runtime_error("the connection broke while checking the role's privileges");
+            return c;
           },
           infra::ConnectionPoolConfig{settings_.pool_min, settings_.pool_max, settings_.pool_idle,
                                       settings_.statement_timeout},
@@ -230,6 +253,11 @@ Outcome<T> PostgresSource::run(const Operation<T>& op, bool idempotent, Clock::t
     } else if (verdict == Verdict::failed) {
       permit.record_failure();
       note_failure(failed->reason.empty() ? failed->error.message : failed->reason);
+    }
+    // Clean before reuse; the reset's own failure does not change the call's answer.
+    if (!lease->broken() && !lease->lost()) {
+      if (auto f = lease->reset(Clock::now() + kResetTime))
+        infra::log::debug("sql connection closed instead of reused", {{"source", settings_.name}, {"reason", f->message}});
     }
     if (lease->lost()) epoch_.fetch_add(1);
     if (lease->broken() || lease->lost()) lease.discard();
@@ -370,11 +398,9 @@ Outcome<QueryResult> PostgresSource::query(const QueryRequest& request) {
   const PgParams params = to_params(request.params);
   const std::size_t max_rows = std::min(request.max_rows, settings_.max_rows);
   Operation<QueryResult> op = [&](PgConnection& c, Clock::time_point deadline) -> Step<QueryResult> {
-    auto step = fetch(c, request.sql, params, max_rows, true, deadline, request.cancelled);
-    // Read-only in depth: a session no longer read-only by default, or a transaction left open,
-    // is closed rather than handed to the next caller.
-    if (!c.broken() && !c.usable()) c.abandon();
-    return step;
+    // Read-only twice over, and rolled back by the reset that ends every lease (never committed).
+    if (auto begin = c.run("BEGIN READ ONLY", deadline); auto* f = std::get_if<PgFailure>(&begin)) return failure(*f);
+    return fetch(c, request.sql, params, max_rows, true, deadline, request.cancelled);
   };
   auto out = run(op, true, call_deadline());
   if (auto* r = std::get_if<QueryResult>(&out)) {
@@ -413,9 +439,7 @@ Outcome<QueryResult> PostgresSource::execute(const QueryRequest& request) {
                              "check before trying again (" + f->message + ")";
       return lost;
     }
-    // The next caller gets a clean session: no SET, temporary table or prepared statement left over.
-    if (std::holds_alternative<PgFailure>(c.run("DISCARD ALL", deadline))) c.abandon();
-    return step;
+    return step;  // the reset that ends every lease cleans the session for the next caller
   };
   return run(op, false, call_deadline());
 }
@@ -572,7 +596,6 @@ PostgresSource::Step<InitSchemaResult> PostgresSource::apply(PgConnection& c, co
                            "applied; run postgres_init_schema again to see (" + f->message + ")";
     return lost;
   }
-  if (std::holds_alternative<PgFailure>(c.run("DISCARD ALL", deadline))) c.abandon();
   return out;
 }
 
@@ -590,6 +613,58 @@ Outcome<InitSchemaResult> PostgresSource::init_schema(const std::vector<Migratio
   return run(op, false, deadline);
 }
 
+void PostgresSource::check_privileges(PgConnection& c, Clock::time_point deadline) {
+  auto r = c.run(
+      "SELECT r.rolname::text, r.rolsuper, r.rolcreaterole, r.rolcreatedb, "
+      "pg_catalog.array_to_string(ARRAY(SELECT g FROM pg_catalog.unnest(ARRAY['pg_execute_server_program', "
+      "'pg_write_server_files', 'pg_read_server_files', 'pg_signal_backend']) g "
+      "WHERE pg_catalog.pg_has_role(r.oid, g::name, 'MEMBER')), ', '), "
+      "pg_catalog.array_to_string(ARRAY(SELECT DISTINCT p.proname::text FROM pg_catalog.pg_proc p "
+      "WHERE p.proname::text = ANY ($1::text[]) AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE') ORDER BY 1), "
+      "', '), pg_catalog.has_function_privilege('pg_catalog.pg_advisory_unlock_all()', 'EXECUTE') "
+      "FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
+      PgParams{std::string(kRiskyFunctions)}, deadline);
+  const PGresult* res = nullptr;
+  if (auto* ok = std::get_if<PgResult>(&r)) res = ok->get();
+  if (!res || PQntuples(res) != 1) {
+    // Not checked: the next connection tries again.
+    infra::log::debug("sql role privileges not checked", {{"source", settings_.name}});
+    privileges_claimed_ = false;
+    return;
+  }
+  PrivilegeReport report;
+  report.checked = true;
+  report.role = text(res, 0, 0);
+  if (text(res, 0, 1) == "t") {
+    report.warnings.push_back("is a superuser, so nothing but the statement check stops a write");
+  } else {
+    if (text(res, 0, 2) == "t") report.warnings.push_back("can create roles");
+    if (text(res, 0, 3) == "t") report.warnings.push_back("can create databases");
+    if (std::string m = text(res, 0, 4); !m.empty()) report.warnings.push_back("is a member of " + m);
+    if (std::string f = text(res, 0, 5); !f.empty()) report.warnings.push_back("can execute " + f);
+    if (text(res, 0, 6) != "t")
+      report.warnings.push_back("cannot execute pg_advisory_unlock_all(), which cleans connections for reuse, so "
+                                "each connection is closed after one call");
+  }
+  if (!report.warnings.empty()) {
+    std::string all;
+    for (const auto& w : report.warnings) all += (all.empty() ? "" : "; ") + w;
+    infra::log::warn("sql source role has more privileges than reading needs",
+                     {{"source", settings_.name},
+                      {"target", target_},
+                      {"role", report.role},
+                      {"problems", all},
+                      {"hint", "connect as a role like the README's mcpd_reader (see \"A read-only role for sql_query\")"}});
+  }
+  std::lock_guard lock(mutex_);
+  privileges_ = std::move(report);
+}
+
+PrivilegeReport PostgresSource::privilege_report() const {
+  std::lock_guard lock(mutex_);
+  return privileges_;
+}
+
 core::HealthStatus PostgresSource::health() const {
   core::HealthStatus h;
   const auto state = breaker_.state();
@@ -601,6 +676,15 @@ core::HealthStatus PostgresSource::health() const {
                                                  {"idle", stats.idle},
                                                  {"in_use", stats.in_use},
                                                  {"waiting", stats.waiting}}}};
+  {
+    // A role with more rights than reading needs is a warning, not an outage: the status stays ok.
+    std::lock_guard lock(mutex_);
+    if (privileges_.checked) {
+      json::array warnings;
+      for (const auto& w : privileges_.warnings) warnings.emplace_back("role '" + privileges_.role + "' " + w);
+      h.details["privileges"] = json::object{{"role", privileges_.role}, {"warnings", std::move(warnings)}};
+    }
+  }
   if (state == infra::CircuitBreaker::State::open) {
     const auto left = std::max<long long>(1, std::chrono::ceil<seconds>(breaker_.retry_after()).count());
     h.status = "circuit open after " + std::to_string(breaker_.consecutive_failures()) + " failures; retrying in " +

@@ -17,6 +17,13 @@
 
 namespace mcpd::packs::sql {
 
+// What the role a source connects as may do beyond reading, found on its first connection.
+struct PrivilegeReport {
+  bool checked = false;               // false until a connection succeeded and the check ran
+  std::string role;
+  std::vector<std::string> warnings;  // "is a superuser", "can execute lo_create, pg_advisory_lock"
+};
+
 class PostgresSource : public SqlSource {
  public:
   // Throws std::invalid_argument when the URL cannot be parsed. Connects lazily (and in maintain()),
@@ -36,6 +43,10 @@ class PostgresSource : public SqlSource {
   core::HealthStatus health() const override;
   std::vector<std::string> known_tables() const override;
   void maintain() override;
+
+  // Least privilege: empty warnings once checked means the role is fit for reading only. Warnings
+  // never stop the source (they are logged once and shown in /health).
+  PrivilegeReport privilege_report() const;
 
   // Connection parameters for libpq as they will be sent (for tests; holds the password).
   const ConnParams& connection_params() const { return params_; }
@@ -72,6 +83,8 @@ class PostgresSource : public SqlSource {
   void note_success();
   void note_failure(const std::string& reason);
   void remember_tables(const std::vector<TableInfo>& tables);
+  // Runs once per source, on the first connection that opens: fills privileges_ and logs a warning.
+  void check_privileges(PgConnection& c, Clock::time_point deadline);
 
   SourceSettings settings_;
   ConnParams params_;
@@ -86,6 +99,8 @@ class PostgresSource : public SqlSource {
   std::vector<std::string> tables_;
   Clock::time_point tables_at_{};
   std::map<PgOid, std::string> type_names_;  // non-built-in types seen so far (enums, domains, ...)
+  std::atomic<bool> privileges_claimed_{false};  // a connection is checking, or has checked, the role
+  PrivilegeReport privileges_;
 };
 
 }  // namespace mcpd::packs::sql
