@@ -209,7 +209,7 @@ CHUNKS=$(env "${UNSET[@]}" "$MCPD" kb stats --config "$WORK/kb.toml" 2>/dev/null
 
 # ---- 6. search latency ----
 log "search: mcpd serve (CPU ${PIN[*]:+$SERVER_CPU}) and kb_search_latency"
-env "${UNSET[@]}" "${PIN[@]}" "$MCPD" serve --http 127.0.0.1:0 --enable-pack knowledge --config "$WORK/kb.toml" \
+env "${UNSET[@]}" MCP_RATE_LIMIT_PER_SECOND=0 "${PIN[@]}" "$MCPD" serve --http 127.0.0.1:0 --enable-pack knowledge --config "$WORK/kb.toml" \
   --threads 1 --log-level info > "$WORK/serve.out" 2> "$WORK/serve.err" &
 SERVER_PID=$!
 PORT=

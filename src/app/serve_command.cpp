@@ -96,7 +96,7 @@ int run_serve(const ServeFlags& flags) {
 
   core::Registry registry;
   core::SessionManager sessions(config.max_sessions, std::chrono::seconds(config.session_idle_seconds),
-                                [] { return infra::random_hex(16); });
+                                [] { return infra::random_hex(16); }, config.sessions_per_key());
   std::vector<std::unique_ptr<core::Pack>> packs;
   for (const auto& name : config.enabled_packs) {
     std::unique_ptr<core::Pack> pack;
@@ -143,7 +143,10 @@ int run_serve(const ServeFlags& flags) {
   info.version = std::string(kVersion);
   info.instructions = "mcpd serves tool packs over MCP. Call tools/list to see what is enabled.";
   core::Dispatcher dispatcher(registry, info, &pool, &observer);
+  dispatcher.set_limits({config.max_batch, config.max_response_bytes, 2 * config.max_body_bytes});
   metrics.add_gauge("mcpd_sessions", "Live MCP sessions.", [&] { return static_cast<double>(sessions.size()); });
+  metrics.add_gauge("mcpd_sessions_evicted_total", "Idle sessions ended to make room for new ones (a key at its cap, or all sessions in use).",
+                    [&] { return static_cast<double>(sessions.evicted()); });
   metrics.add_gauge("mcpd_worker_queue", "Tool calls waiting for a worker.", [&] { return static_cast<double>(pool.queued()); });
 
   std::thread stdio_thread;
@@ -153,7 +156,9 @@ int run_serve(const ServeFlags& flags) {
 
   transport::Authenticator auth(config.api_keys);
   transport::OriginGuard guard(config.allowed_origins, config.allowed_hosts);
-  transport::HttpContext http_ctx{dispatcher, sessions, metrics, auth, guard, config.replay_events, std::string(kVersion), &pool};
+  transport::RateLimiter limiter(config.rate_limit_per_second, config.rate_limit_burst);
+  transport::HttpContext http_ctx{dispatcher, sessions, metrics, auth, guard, config.replay_events, std::string(kVersion),
+                                  &pool, limiter.enabled() ? &limiter : nullptr};
   transport::McpRouter router(http_ctx);
   transport::HttpLimits limits;
   limits.max_body_bytes = config.max_body_bytes;

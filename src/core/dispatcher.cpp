@@ -62,9 +62,15 @@ bool Dispatcher::handle(const SessionPtr& session, const json::value& message, c
   auto& msg = std::get<Message>(classified);
   session->touch();
   switch (msg.kind) {
-    case MessageKind::Request:
-      handle_request(session, msg, reply);
+    case MessageKind::Request: {
+      // An answer over the bound is measured (not built as text) and replaced, whatever produced it.
+      auto bounded = [reply, id = msg.id, max = limits_.max_response_bytes](std::optional<json::object> answer) {
+        if (answer && serialized_size(*answer, max) > max) answer = make_error(id, response_too_large(max));
+        reply(std::move(answer));
+      };
+      handle_request(session, msg, bounded);
       return true;
+    }
     case MessageKind::Notification:
       handle_notification(session, msg);
       return false;

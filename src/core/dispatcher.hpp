@@ -46,6 +46,13 @@ class CallObserver {
   virtual void on_tool_call(const ToolCallEvent& call) = 0;
 };
 
+// Bounds on the work one request may cause, enforced where every transport passes.
+struct RequestLimits {
+  std::size_t max_batch = 64;                   // members of one JSON-RPC batch (protocols up to 2025-03-26)
+  std::size_t max_response_bytes = 32u << 20;   // one answer, or one batch's answers, as JSON text
+  std::size_t max_parsed_bytes = 8u << 20;      // one message once parsed (twice the body limit)
+};
+
 // Called exactly once per request; nullopt means the request was cancelled and gets no answer.
 using Reply = std::function<void(std::optional<json::object>)>;
 
@@ -61,6 +68,10 @@ class Dispatcher {
   // Runs a tool for a caller outside JSON-RPC (the REST facade), with the same validation.
   void call_tool(const SessionPtr& session, const json::value& request_id, std::string_view name,
                  json::object arguments, json::value progress_token, ToolCompletion done);
+
+  // Answers larger than limits.max_response_bytes are replaced by an error saying so.
+  void set_limits(RequestLimits limits) { limits_ = limits; }
+  const RequestLimits& limits() const { return limits_; }
 
   const Registry& registry() const { return registry_; }
   const ServerInfo& info() const { return info_; }
@@ -90,6 +101,7 @@ class Dispatcher {
   Executor* pool_;
   CallObserver* observer_;
   std::size_t page_size_;
+  RequestLimits limits_;
 };
 
 }  // namespace mcpd::core

@@ -1,10 +1,38 @@
 // JSON-RPC 2.0 codec implementation.
 #include "core/json_rpc.hpp"
 
+#include <atomic>
+#include <limits>
+#include <new>
+
 namespace mcpd::core {
 
 namespace {
 bool valid_id(const json::value& id) { return id.is_string() || id.is_int64() || id.is_uint64(); }
+
+// Heap memory with a budget while a message is parsed: an allocation past it throws std::bad_alloc,
+// which ends the parse. Lifted afterwards, so a later copy that lands here never fails.
+class BudgetResource final : public json::memory_resource {
+ public:
+  explicit BudgetResource(std::size_t budget) : left_(budget) {}
+  void lift() { left_.store(std::numeric_limits<std::size_t>::max() / 2); }
+
+ private:
+  void* do_allocate(std::size_t n, std::size_t align) override {
+    std::size_t left = left_.load();
+    do {
+      if (n > left) throw std::bad_alloc();
+    } while (!left_.compare_exchange_weak(left, left - n));
+    return ::operator new(n, std::align_val_t(align));
+  }
+  void do_deallocate(void* p, std::size_t n, std::size_t align) override {
+    ::operator delete(p, n, std::align_val_t(align));
+    left_.fetch_add(n);
+  }
+  bool do_is_equal(const json::memory_resource& other) const noexcept override { return this == &other; }
+
+  std::atomic<std::size_t> left_;
+};
 
 InvalidMessage invalid(json::value id, std::string message) {
   return InvalidMessage{std::move(id), RpcError{error_code::kInvalidRequest, std::move(message), nullptr}};
@@ -61,6 +89,32 @@ std::variant<json::value, RpcError> parse_json(std::string_view text) {
   return v;
 }
 
+std::variant<json::value, RpcError> parse_json(std::string_view text, std::size_t max_parsed_bytes) {
+  boost::system::error_code ec;
+  json::value v;
+  try {
+    // The parsed value keeps the budget (its memory resource) for as long as it lives; copies of
+    // parts of it use the ordinary heap and are at most as large.
+    auto storage = json::make_shared_resource<BudgetResource>(max_parsed_bytes);
+    auto* budget = static_cast<BudgetResource*>(storage.get());
+    // The parser's own stack (every value of an open array waits there) counts against the budget too.
+    unsigned char scratch[4096];
+    json::parser parser(storage, {}, scratch, sizeof scratch);
+    parser.reset(storage);
+    parser.write(text.data(), text.size(), ec);
+    if (!ec) v = parser.release();
+    budget->lift();
+  } catch (const std::bad_alloc&) {
+    return RpcError{error_code::kInvalidRequest,
+                    "Invalid Request: the message holds too many JSON values: parsed it would take more than " +
+                        std::to_string(max_parsed_bytes) +
+                        " bytes of memory (twice server.max_body_bytes); send fewer, larger values",
+                    nullptr};
+  }
+  if (ec) return RpcError{error_code::kParseError, "Parse error: " + ec.message(), nullptr};
+  return v;
+}
+
 json::object make_result(const json::value& id, json::value result) {
   json::object o;
   o["jsonrpc"] = "2.0";
@@ -96,6 +150,103 @@ json::object make_request(const json::value& id, std::string_view method, json::
   o["method"] = method;
   if (!params.is_null()) o["params"] = std::move(params);
   return o;
+}
+
+std::size_t serialized_size(const json::object& value, std::size_t limit) {
+  json::serializer serializer;
+  serializer.reset(&value);
+  char buffer[4096];
+  std::size_t total = 0;
+  while (!serializer.done()) {
+    total += serializer.read(buffer, sizeof buffer).size();
+    if (total > limit) return limit + 1;
+  }
+  return total;
+}
+
+RpcError response_too_large(std::size_t max_bytes) {
+  return RpcError{error_code::kInvalidRequest,
+                  "Response too large: the answer would be more than " + std::to_string(max_bytes) +
+                      " bytes (server.max_response_bytes); ask for less at a time, e.g. fewer rows or a smaller page",
+                  json::object{{"maxBytes", max_bytes}}};
+}
+
+std::optional<std::size_t> count_batch_members(std::string_view text, std::size_t limit) {
+  std::size_t i = text.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos || text[i] != '[') return std::nullopt;
+  std::size_t commas = 0;
+  bool any = false, in_string = false, escaped = false;
+  int depth = 0;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    if (depth == 1 && c != ']') any = true;
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') ++depth;
+    else if (c == ']' || c == '}') {
+      if (--depth == 0) break;
+    } else if (c == ',' && depth == 1 && ++commas >= limit) {
+      return limit + 1;
+    }
+  }
+  return any ? commas + 1 : 0;
+}
+
+std::optional<RpcError> refuse_batch(std::size_t members, std::string_view protocol_version, std::size_t max_batch) {
+  auto invalid = [](std::string message) { return RpcError{error_code::kInvalidRequest, std::move(message), nullptr}; };
+  if (protocol_version.empty())
+    return invalid("Invalid Request: a batch cannot open a session; send 'initialize' on its own first");
+  if (protocol_version >= "2025-06-18")
+    return invalid("Invalid Request: JSON-RPC batches are not part of MCP " + std::string(protocol_version) +
+                   "; send one message per request");
+  if (members == 0) return invalid("Invalid Request: empty batch");
+  if (members > max_batch)
+    return invalid("Invalid Request: a batch may hold at most " + std::to_string(max_batch) +
+                   " messages (server.max_batch); split it or send one message per request");
+  return std::nullopt;
+}
+
+std::optional<RpcError> refuse_batch(const json::array& batch, std::string_view protocol_version, std::size_t max_batch) {
+  if (auto refused = refuse_batch(batch.size(), protocol_version, max_batch)) return refused;
+  for (const auto& member : batch)
+    if (auto* o = member.if_object())
+      if (auto m = o->if_contains("method"); m && m->is_string() && m->get_string() == "initialize")
+        return RpcError{error_code::kInvalidRequest,
+                        "Invalid Request: 'initialize' must be sent on its own, never inside a batch", nullptr};
+  return std::nullopt;
+}
+
+BatchAnswers::BatchAnswers(std::size_t members, std::size_t max_bytes, std::function<void(std::string)> done)
+    : pending_(members + 1), max_bytes_(max_bytes), done_(std::move(done)) {}
+
+void BatchAnswers::add(std::optional<json::object> answer) {
+  std::string text;
+  if (answer) text = json::serialize(*answer);
+  std::function<void(std::string)> done;
+  std::string out;
+  {
+    std::lock_guard lock(mutex_);
+    if (answer) {
+      // +2 for the separator and the closing bracket.
+      if (text_.size() + text.size() + 2 > max_bytes_) {
+        auto id = answer->if_contains("id");
+        text = json::serialize(make_error(id ? *id : json::value(nullptr), response_too_large(max_bytes_)));
+      }
+      text_.push_back(text_.empty() ? '[' : ',');
+      text_ += text;
+    }
+    if (--pending_ > 0) return;
+    if (!text_.empty()) text_.push_back(']');
+    out = std::move(text_);
+    done = std::move(done_);
+  }
+  done(std::move(out));
 }
 
 std::string id_key(const json::value& id) {

@@ -3,16 +3,70 @@
 
 namespace mcpd::core {
 
-SessionManager::SessionManager(std::size_t max_sessions, std::chrono::seconds idle_timeout, IdGenerator generate_id)
-    : max_sessions_(max_sessions), idle_timeout_(idle_timeout), generate_id_(std::move(generate_id)) {}
+SessionManager::SessionManager(std::size_t max_sessions, std::chrono::seconds idle_timeout, IdGenerator generate_id,
+                               std::size_t max_per_principal)
+    : max_sessions_(max_sessions),
+      max_per_principal_(max_per_principal == 0 || max_per_principal > max_sessions ? max_sessions : max_per_principal),
+      idle_timeout_(idle_timeout),
+      generate_id_(std::move(generate_id)) {}
 
-SessionPtr SessionManager::create(std::shared_ptr<MessageSink> sink) {
+SessionPtr SessionManager::take_locked(Map::iterator it) {
+  SessionPtr session = std::move(it->second);
+  sessions_.erase(it);
+  auto count = per_principal_.find(session->principal());
+  if (count != per_principal_.end() && --count->second == 0) per_principal_.erase(count);
+  return session;
+}
+
+SessionManager::Map::iterator SessionManager::lru_idle_locked(const std::string* principal) {
+  auto best = sessions_.end();
+  if (!principal) {
+    // At the global cap the principal holding the most sessions gives one up, so a principal below
+    // its own cap never loses a session to one that holds more.
+    std::size_t most = 0;
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+      if (it->second->calls_in_flight() != 0) continue;
+      std::size_t held = per_principal_[it->second->principal()];
+      if (best == sessions_.end() || held > most ||
+          (held == most && it->second->last_activity() < best->second->last_activity())) {
+        best = it;
+        most = held;
+      }
+    }
+    return best;
+  }
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    if (it->second->principal() != *principal || it->second->calls_in_flight() != 0) continue;
+    if (best == sessions_.end() || it->second->last_activity() < best->second->last_activity()) best = it;
+  }
+  return best;
+}
+
+SessionManager::Opened SessionManager::open(std::shared_ptr<MessageSink> sink, const std::string& principal) {
   if (size() >= max_sessions_) expire_idle(std::chrono::steady_clock::now());
   auto session = std::make_shared<Session>(generate_id_(), std::move(sink));
-  std::lock_guard lock(mutex_);
-  if (sessions_.size() >= max_sessions_) return nullptr;
-  sessions_.emplace(session->id(), session);
-  return session;
+  session->set_principal(principal);
+  SessionPtr evicted;
+  {
+    std::lock_guard lock(mutex_);
+    auto held = per_principal_.find(principal);
+    if (held != per_principal_.end() && held->second >= max_per_principal_) {
+      auto victim = lru_idle_locked(&principal);
+      if (victim == sessions_.end()) return {nullptr, Refusal::PrincipalBusy};
+      evicted = take_locked(victim);
+    } else if (sessions_.size() >= max_sessions_) {
+      auto victim = lru_idle_locked(nullptr);
+      if (victim == sessions_.end()) return {nullptr, Refusal::Full};
+      evicted = take_locked(victim);
+    }
+    sessions_.emplace(session->id(), session);
+    ++per_principal_[principal];
+  }
+  if (evicted) {
+    evicted_.fetch_add(1);
+    evicted->close();
+  }
+  return {session, Refusal::None};
 }
 
 SessionPtr SessionManager::find(const std::string& id) const {
@@ -27,8 +81,7 @@ bool SessionManager::end(const std::string& id) {
     std::lock_guard lock(mutex_);
     auto it = sessions_.find(id);
     if (it == sessions_.end()) return false;
-    session = std::move(it->second);
-    sessions_.erase(it);
+    session = take_locked(it);
   }
   session->close();
   return true;
@@ -39,12 +92,11 @@ std::size_t SessionManager::expire_idle(std::chrono::steady_clock::time_point no
   {
     std::lock_guard lock(mutex_);
     for (auto it = sessions_.begin(); it != sessions_.end();) {
+      auto next = std::next(it);
       if (now - it->second->last_activity() > idle_timeout_ && it->second->calls_in_flight() == 0) {
-        expired.push_back(std::move(it->second));
-        it = sessions_.erase(it);
-      } else {
-        ++it;
+        expired.push_back(take_locked(it));
       }
+      it = next;
     }
   }
   for (auto& s : expired) s->close();
@@ -56,6 +108,12 @@ std::size_t SessionManager::size() const {
   return sessions_.size();
 }
 
+std::size_t SessionManager::count_for(const std::string& principal) const {
+  std::lock_guard lock(mutex_);
+  auto it = per_principal_.find(principal);
+  return it == per_principal_.end() ? 0 : it->second;
+}
+
 std::vector<SessionPtr> SessionManager::all() const {
   std::lock_guard lock(mutex_);
   std::vector<SessionPtr> out;
@@ -65,10 +123,11 @@ std::vector<SessionPtr> SessionManager::all() const {
 }
 
 void SessionManager::end_all() {
-  std::unordered_map<std::string, SessionPtr> sessions;
+  Map sessions;
   {
     std::lock_guard lock(mutex_);
     sessions.swap(sessions_);
+    per_principal_.clear();
   }
   for (auto& [id, s] : sessions) s->close();
 }

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "infra/logging.hpp"
 #include "infra/masking.hpp"
@@ -170,7 +171,7 @@ std::vector<ConfigError> apply_toml_text(Config& config, std::string_view text, 
     r.unknown_keys(*server, "server",
                    {"http", "status", "stdio", "threads", "workers", "log_level", "max_body_bytes", "max_sessions",
                     "session_idle_seconds", "header_timeout_seconds", "idle_timeout_seconds", "replay_events",
-                    "drain_seconds", "data_dir"});
+                    "drain_seconds", "data_dir", "max_sessions_per_key", "max_batch", "max_response_bytes"});
     r.listen(*server, "http", config.http);
     r.listen(*server, "status", config.status);
     if (auto v = r.get<bool>(*server, "server", "stdio", "true or false")) config.stdio = *v;
@@ -180,6 +181,9 @@ std::vector<ConfigError> apply_toml_text(Config& config, std::string_view text, 
     if (auto v = r.get<std::string>(*server, "server", "data_dir", "a string")) config.data_dir = *v;
     r.positive(*server, "max_body_bytes", config.max_body_bytes);
     r.positive(*server, "max_sessions", config.max_sessions);
+    r.positive(*server, "max_sessions_per_key", config.max_sessions_per_key);
+    r.positive(*server, "max_batch", config.max_batch);
+    r.positive(*server, "max_response_bytes", config.max_response_bytes);
     r.positive(*server, "session_idle_seconds", config.session_idle_seconds);
     r.positive(*server, "header_timeout_seconds", config.header_timeout_seconds);
     r.positive(*server, "idle_timeout_seconds", config.idle_timeout_seconds);
@@ -189,12 +193,22 @@ std::vector<ConfigError> apply_toml_text(Config& config, std::string_view text, 
     errors.push_back({"server", "must be a table"});
   }
   if (auto security = root["security"].as_table()) {
-    r.unknown_keys(*security, "security", {"api_keys", "allowed_origins", "allowed_hosts", "allow_unauthenticated_remote"});
+    r.unknown_keys(*security, "security",
+                   {"api_keys", "allowed_origins", "allowed_hosts", "allow_unauthenticated_remote", "rate_limit_per_second",
+                    "rate_limit_burst"});
     if (auto v = r.strings(*security, "security", "api_keys")) config.api_keys = *v;
     if (auto v = r.strings(*security, "security", "allowed_origins")) config.allowed_origins = *v;
     if (auto v = r.strings(*security, "security", "allowed_hosts")) config.allowed_hosts = *v;
     if (auto v = r.get<bool>(*security, "security", "allow_unauthenticated_remote", "true or false"))
       config.allow_unauthenticated_remote = *v;
+    if (auto v = r.get<std::int64_t>(*security, "security", "rate_limit_per_second", "an integer")) {
+      if (*v < 0 || *v > 1000000) errors.push_back({"security.rate_limit_per_second", "must be from 0 (no limit) to 1000000"});
+      else config.rate_limit_per_second = static_cast<int>(*v);
+    }
+    if (auto v = r.get<std::int64_t>(*security, "security", "rate_limit_burst", "an integer")) {
+      if (*v < 1 || *v > 1000000) errors.push_back({"security.rate_limit_burst", "must be from 1 to 1000000"});
+      else config.rate_limit_burst = static_cast<int>(*v);
+    }
   }
   if (auto audit = root["audit"].as_table()) {
     r.unknown_keys(*audit, "audit", {"enabled", "path", "retention_days"});
@@ -281,6 +295,26 @@ std::vector<ConfigError> apply_environment(Config& config,
     config.allowed_hosts = split_list(*v);
     config.origin["security.allowed_hosts"] = "env";
   }
+  // Whole numbers within [min, max]; a bad value names the variable and the setting it sets.
+  auto number = [&](const char* name, const char* key, long long min, long long max, auto& target) {
+    auto v = getenv(name);
+    if (!v) return;
+    long long n = 0;
+    auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || p != v->data() + v->size() || n < min || n > max) {
+      errors.push_back({name, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+                                  " (it sets " + key + "), got '" + *v + "'"});
+      return;
+    }
+    target = static_cast<std::remove_reference_t<decltype(target)>>(n);
+    config.origin[key] = "env";
+  };
+  constexpr long long kBig = 1LL << 40;
+  number("MCP_MAX_SESSIONS_PER_KEY", "server.max_sessions_per_key", 1, kBig, config.max_sessions_per_key);
+  number("MCP_MAX_BATCH", "server.max_batch", 1, kBig, config.max_batch);
+  number("MCP_MAX_RESPONSE_BYTES", "server.max_response_bytes", 1, kBig, config.max_response_bytes);
+  number("MCP_RATE_LIMIT_PER_SECOND", "security.rate_limit_per_second", 0, 1000000, config.rate_limit_per_second);
+  number("MCP_RATE_LIMIT_BURST", "security.rate_limit_burst", 1, 1000000, config.rate_limit_burst);
   if (auto v = getenv("MCP_ENABLE_PACKS")) {
     config.enabled_packs = split_list(*v);
     config.origin["packs.enabled"] = "env";
@@ -297,6 +331,9 @@ std::vector<ConfigError> validate(const Config& config) {
                       "listening on " + config.http->to_string() +
                           " (beyond loopback) requires an API key: set API_TOKEN or security.api_keys "
                           "(or security.allow_unauthenticated_remote = true to opt out)"});
+  if (config.max_sessions_per_key > config.max_sessions)
+    errors.push_back({"server.max_sessions_per_key", "must not be larger than server.max_sessions (" +
+                                                         std::to_string(config.max_sessions) + ")"});
   for (const auto& k : config.api_keys)
     if (k.size() < 8) {
       errors.push_back({"security.api_keys", "each API key must be at least 8 characters long"});
@@ -325,6 +362,11 @@ json::object describe(const Config& config) {
   server["log_level"] = item(json::string(config.log_level), "server.log_level");
   server["max_body_bytes"] = item(config.max_body_bytes, "server.max_body_bytes");
   server["max_sessions"] = item(config.max_sessions, "server.max_sessions");
+  server["max_sessions_per_key"] = config.max_sessions_per_key
+                                       ? item(config.max_sessions_per_key, "server.max_sessions_per_key")
+                                       : json::object{{"value", config.sessions_per_key()}, {"from", "derived"}};
+  server["max_batch"] = item(config.max_batch, "server.max_batch");
+  server["max_response_bytes"] = item(config.max_response_bytes, "server.max_response_bytes");
   server["session_idle_seconds"] = item(config.session_idle_seconds, "server.session_idle_seconds");
   server["header_timeout_seconds"] = item(config.header_timeout_seconds, "server.header_timeout_seconds");
   server["idle_timeout_seconds"] = item(config.idle_timeout_seconds, "server.idle_timeout_seconds");
@@ -339,6 +381,8 @@ json::object describe(const Config& config) {
   security["allowed_origins"] = item(strings(config.allowed_origins), "security.allowed_origins");
   security["allowed_hosts"] = item(strings(config.allowed_hosts), "security.allowed_hosts");
   security["allow_unauthenticated_remote"] = item(config.allow_unauthenticated_remote, "security.allow_unauthenticated_remote");
+  security["rate_limit_per_second"] = item(config.rate_limit_per_second, "security.rate_limit_per_second");
+  security["rate_limit_burst"] = item(config.rate_limit_burst, "security.rate_limit_burst");
   json::object audit;
   audit["enabled"] = item(config.audit_enabled, "audit.enabled");
   audit["path"] = item(json::string(config.audit_path), "audit.path");

@@ -2,6 +2,7 @@
 #pragma once
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -31,6 +32,9 @@ struct Config {
   std::string log_level = "info";
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::size_t max_sessions = 1024;
+  std::size_t max_sessions_per_key = 0;  // 0: derived from max_sessions and the keys (sessions_per_key())
+  std::size_t max_batch = 64;            // JSON-RPC batch members (protocols up to 2025-03-26)
+  std::size_t max_response_bytes = 32u << 20;  // one answer (or one batch's answers), serialized
   int session_idle_seconds = 1800;
   int header_timeout_seconds = 10;
   int idle_timeout_seconds = 300;
@@ -42,6 +46,8 @@ struct Config {
   std::vector<std::string> allowed_origins;
   std::vector<std::string> allowed_hosts;
   bool allow_unauthenticated_remote = false;
+  int rate_limit_per_second = 200;       // requests per second per API key (0: no limit)
+  int rate_limit_burst = 1000;           // requests a key may make at once before the rate applies
   // [audit]: every tool call recorded in a SQLite file (see infra/audit_log.hpp)
   bool audit_enabled = true;
   std::string audit_path;                // default: <data_dir>/audit.db
@@ -49,6 +55,14 @@ struct Config {
   // [packs]
   std::vector<std::string> enabled_packs = {"knowledge", "sql", "storage"};  // when nothing sets packs.enabled
   std::map<std::string, boost::json::object> pack_settings;
+
+  // The per-key session cap in effect: the setting, else an equal share of max_sessions among the
+  // API keys, never less than a quarter (with one key, or none, that key may use them all).
+  std::size_t sessions_per_key() const {
+    if (max_sessions_per_key) return max_sessions_per_key;
+    std::size_t shares = std::clamp<std::size_t>(api_keys.size(), 1, 4);
+    return std::max<std::size_t>(1, max_sessions / shares);
+  }
 
   // Where each setting came from ("default", "file", "env", "flag"), for `mcpd config check`.
   std::map<std::string, std::string> origin;

@@ -8,6 +8,7 @@
 #include "infra/metrics.hpp"
 #include "transport/auth.hpp"
 #include "transport/origin_guard.hpp"
+#include "transport/rate_limiter.hpp"
 
 namespace mcpd::transport {
 
@@ -20,6 +21,7 @@ struct HttpContext {
   std::size_t replay_events = 512;
   std::string version;
   core::Executor* pool = nullptr;  // where pack routes marked Execution::Pool run
+  RateLimiter* limiter = nullptr;  // per-key request rate; null: no limit
 };
 
 // "GET /path?query" -> "/path"

@@ -22,9 +22,17 @@ class LegacySink : public core::MessageSink {
 }  // namespace
 
 void LegacySse::open(const Request& request, const ChannelPtr& channel, const std::string& principal) {
-  auto session = ctx_.sessions.create(std::make_shared<LegacySink>(channel));
+  auto opened = ctx_.sessions.open(std::make_shared<LegacySink>(channel), principal);
+  if (opened.refusal == core::SessionManager::Refusal::PrincipalBusy) {
+    Response r = error_response(429,
+                                "every session of this API key has a call in flight and the key is at its session cap "
+                                "(server.max_sessions_per_key); retry when a call ends",
+                                request.version());
+    r.set(http::field::retry_after, "1");
+    return channel->respond(std::move(r));
+  }
+  auto session = opened.session;
   if (!session) return channel->respond(error_response(503, "too many open sessions; retry later", request.version()));
-  session->set_principal(principal);
   std::string id = session->id();
   channel->on_peer_gone([sessions = &ctx_.sessions, id] { sessions->end(id); });
   channel->open_stream(sse_header(request.version()));
@@ -38,7 +46,14 @@ void LegacySse::message(const Request& request, const ChannelPtr& channel, const
   auto session = ctx_.sessions.find(id);
   if (!session || session->principal() != principal || !std::dynamic_pointer_cast<LegacySink>(session->sink()))
     return channel->respond(error_response(404, "session not found: open GET /sse first", version));
-  auto parsed = core::parse_json(request.body());
+  // The legacy transport takes one message per POST: a batch is refused from its text, unparsed.
+  if (core::count_batch_members(request.body(), 0)) {
+    core::RpcError error{core::error_code::kInvalidRequest,
+                         "Invalid Request: the HTTP+SSE transport takes one JSON-RPC message per POST, not a batch", nullptr};
+    session->sink()->send(core::make_error(nullptr, error), nullptr);
+    return channel->respond(error_response(400, error.message, version));
+  }
+  auto parsed = core::parse_json(request.body(), ctx_.dispatcher.limits().max_parsed_bytes);
   if (auto* err = std::get_if<core::RpcError>(&parsed)) {
     session->sink()->send(core::make_error(nullptr, *err), nullptr);
     return channel->respond(error_response(400, err->message, version));

@@ -2,6 +2,7 @@
 #include "transport/mcp_router.hpp"
 
 #include <chrono>
+#include <cmath>
 
 #include "core/json_rpc.hpp"
 #include "infra/logging.hpp"
@@ -45,13 +46,17 @@ void McpRouter::handle(Request&& request, const ChannelPtr& channel, const Conne
   bool route_path_known = false;
   const core::HttpRoute* route_entry =
       ctx_.dispatcher.registry().find_http_route(request.method_string(), path, route_path_known);
-  if (route_entry && route_entry->auth == core::RouteAuth::Public) return run_route(*route_entry, std::move(request), channel, "anonymous");
+  if (route_entry && route_entry->auth == core::RouteAuth::Public) {
+    if (over_rate_limit("anonymous", channel, version)) return;
+    return run_route(*route_entry, std::move(request), channel, "anonymous");
+  }
 
   auto principal = ctx_.auth.authenticate(request);
   if (!principal) {
     bool sent = request.find("X-API-KEY") != request.end() || request.find(http::field::authorization) != request.end();
     return channel->respond(ctx_.auth.challenge(version, sent));
   }
+  if (over_rate_limit(*principal, channel, version)) return;
 
   auto not_allowed = [&](std::string_view allow) {
     Response r = error_response(405, "method not allowed on " + std::string(path), version);
@@ -73,6 +78,19 @@ void McpRouter::handle(Request&& request, const ChannelPtr& channel, const Conne
   if (route_entry) return run_route(*route_entry, std::move(request), channel, *principal);
   if (route_path_known) return not_allowed("the methods GET / lists for it");
   channel->respond(error_response(404, "no such endpoint: " + std::string(path) + " (GET / lists the endpoints)", version));
+}
+
+bool McpRouter::over_rate_limit(const std::string& principal, const ChannelPtr& channel, unsigned version) {
+  if (!ctx_.limiter) return false;
+  std::uint32_t wait = ctx_.limiter->acquire(principal);
+  if (wait == 0) return false;
+  Response r = error_response(429,
+                              "too many requests for this API key (at most " + std::to_string(std::lround(ctx_.limiter->per_second())) +
+                                  " a second, security.rate_limit_per_second); retry after " + std::to_string(wait) + " s",
+                              version);
+  r.set(http::field::retry_after, std::to_string(wait));
+  channel->respond(std::move(r));
+  return true;
 }
 
 void McpRouter::run_route(const core::HttpRoute& route, Request&& request, const ChannelPtr& channel,

@@ -22,6 +22,8 @@ class McpRouter : public Router {
   std::size_t in_flight() const { return in_flight_->load(); }
 
  private:
+  // True when `principal` is over its request rate; the 429 with Retry-After is then sent.
+  bool over_rate_limit(const std::string& principal, const ChannelPtr& channel, unsigned version);
   void run_route(const core::HttpRoute& route, Request&& request, const ChannelPtr& channel, const std::string& principal);
 
   HttpContext& ctx_;

@@ -92,11 +92,13 @@ void RestFacade::list_tools(const Request& request, const ChannelPtr& channel) c
 
 void RestFacade::call_tool(const Request& request, const ChannelPtr& channel, const std::string& principal) const {
   unsigned version = request.version();
-  boost::system::error_code ec;
-  json::value body = json::parse(request.body(), ec);
-  if (ec || !body.is_object())
+  auto parsed = core::parse_json(request.body(), ctx_.dispatcher.limits().max_parsed_bytes);
+  if (auto* err = std::get_if<core::RpcError>(&parsed); err && err->code != core::error_code::kParseError)
+    return channel->respond(error_response(400, err->message, version));
+  json::value* body = std::get_if<json::value>(&parsed);
+  if (!body || !body->is_object())
     return channel->respond(error_response(400, "the body must be a JSON object: {\"tool\": NAME, \"arguments\": {...}}", version));
-  const auto& o = body.get_object();
+  const auto& o = body->get_object();
   const json::value* name = o.if_contains("tool");
   if (!name) name = o.if_contains("name");
   if (!name || !name->is_string())
@@ -110,12 +112,15 @@ void RestFacade::call_tool(const Request& request, const ChannelPtr& channel, co
   session->set_principal(principal);
   session->mark_initialized(std::string(core::kLatestProtocolVersion), {}, {});
   ctx_.dispatcher.call_tool(session, json::value("rest"), name->get_string(), std::move(arguments), nullptr,
-                            [channel, version](core::ToolOutcome outcome) {
+                            [channel, version, max = ctx_.dispatcher.limits().max_response_bytes](core::ToolOutcome outcome) {
                               if (auto* e = std::get_if<core::RpcError>(&outcome)) {
                                 unsigned status = e->code == core::error_code::kInvalidParams ? 404 : 500;
                                 return channel->respond(error_response(status, e->message, version));
                               }
-                              channel->respond(json_response(200, std::get<core::ToolResult>(std::move(outcome)).to_json(), version));
+                              auto answer = std::get<core::ToolResult>(std::move(outcome)).to_json();
+                              if (core::serialized_size(answer, max) > max)
+                                return channel->respond(error_response(400, core::response_too_large(max).message, version));
+                              channel->respond(json_response(200, answer, version));
                             });
 }
 

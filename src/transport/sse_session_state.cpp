@@ -30,10 +30,12 @@ void SseSessionState::emit_locked(Stream& stream, const std::string& data) {
   std::uint64_t seq = ++stream.seq;
   std::string frame = sse_frame(data, stream.id + "-" + std::to_string(seq));
   if (stream.channel && !stream.channel->send(frame)) stream.channel.reset();
+  replay_bytes_ += frame.size();
   replay_.push_back({stream.id, seq, std::move(frame)});
   ++stream.buffered;
-  while (replay_.size() > replay_capacity_) {
+  while (!replay_.empty() && (replay_.size() > replay_capacity_ || replay_bytes_ > replay_max_bytes_)) {
     auto it = streams_.find(replay_.front().stream_id);
+    replay_bytes_ -= replay_.front().frame.size();
     replay_.pop_front();
     if (it != streams_.end() && --it->second->buffered == 0 && it->second->finished) streams_.erase(it);
   }

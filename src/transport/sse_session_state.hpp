@@ -17,8 +17,12 @@ namespace mcpd::transport {
 
 class SseSessionState : public core::MessageSink {
  public:
-  SseSessionState(std::size_t replay_capacity, std::optional<int> retry_ms)
-      : replay_capacity_(replay_capacity), retry_ms_(retry_ms) {}
+  // The replay buffer keeps at most `replay_capacity` events and `replay_max_bytes` bytes (the oldest
+  // go first; an event larger than that is sent but cannot be replayed).
+  SseSessionState(std::size_t replay_capacity, std::optional<int> retry_ms, std::size_t replay_max_bytes = kReplayMaxBytes)
+      : replay_capacity_(replay_capacity), replay_max_bytes_(replay_max_bytes), retry_ms_(retry_ms) {}
+
+  static constexpr std::size_t kReplayMaxBytes = 1u << 20;
 
   // A POST that carries the client request `request_key`; its answer and related messages use `channel`.
   void begin_exchange(const std::string& request_key, ChannelPtr channel, bool accepts_sse, unsigned http_version);
@@ -65,6 +69,8 @@ class SseSessionState : public core::MessageSink {
 
   std::mutex mutex_;
   std::size_t replay_capacity_;
+  std::size_t replay_max_bytes_;
+  std::size_t replay_bytes_ = 0;
   std::optional<int> retry_ms_;
   std::uint64_t next_stream_ = 0;
   bool closed_ = false;

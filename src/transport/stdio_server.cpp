@@ -41,9 +41,8 @@ StdioServer::StdioServer(core::Dispatcher& dispatcher, core::SessionManager& ses
                          int in_fd, int out_fd)
     : dispatcher_(dispatcher), sessions_(sessions), max_message_bytes_(max_message_bytes), in_fd_(in_fd), out_fd_(out_fd) {
   sink_ = std::make_shared<StdioSink>(out_fd_);
-  session_ = sessions_.create(sink_);
+  session_ = sessions_.open(sink_, "stdio").session;
   if (!session_) throw std::runtime_error("cannot create the stdio session");
-  session_->set_principal("stdio");
 }
 
 void StdioServer::stop() { stopping_.store(true); }
@@ -51,7 +50,8 @@ void StdioServer::stop() { stopping_.store(true); }
 void StdioServer::handle_line(std::string_view line) {
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
   if (line.empty()) return;
-  auto parsed = core::parse_json(line);
+  if (auto members = core::count_batch_members(line, dispatcher_.limits().max_batch)) return handle_batch(line, *members);
+  auto parsed = core::parse_json(line, dispatcher_.limits().max_parsed_bytes);
   if (auto* err = std::get_if<core::RpcError>(&parsed)) {
     sink_->write_line(json::serialize(core::make_error(nullptr, *err)));
     return;
@@ -59,15 +59,27 @@ void StdioServer::handle_line(std::string_view line) {
   auto reply = [sink = sink_](std::optional<json::object> message) {
     if (message) sink->write_line(json::serialize(*message));
   };
-  const auto& value = std::get<json::value>(parsed);
-  if (value.is_array()) {
-    // JSON-RPC batches (protocol 2025-03-26): each member is handled on its own.
-    if (value.get_array().empty())
-      return sink_->write_line(json::serialize(core::make_error(nullptr, {core::error_code::kInvalidRequest, "Invalid Request: empty batch", nullptr})));
-    for (const auto& item : value.get_array()) dispatcher_.handle(session_, item, reply);
-    return;
-  }
-  dispatcher_.handle(session_, value, reply);
+  dispatcher_.handle(session_, std::get<json::value>(parsed), reply);
+}
+
+void StdioServer::handle_batch(std::string_view line, std::size_t members) {
+  auto refuse = [this](const core::RpcError& error) { sink_->write_line(json::serialize(core::make_error(nullptr, error))); };
+  const auto& limits = dispatcher_.limits();
+  std::string negotiated = session_->initialized() ? session_->protocol_version() : std::string();
+  // Refused from the text when possible, so a huge batch is never parsed.
+  if (auto refused = core::refuse_batch(members, negotiated, limits.max_batch)) return refuse(*refused);
+  auto parsed = core::parse_json(line, limits.max_parsed_bytes);
+  if (auto* err = std::get_if<core::RpcError>(&parsed)) return refuse(*err);
+  const auto& items = std::get<json::value>(parsed).get_array();
+  if (auto refused = core::refuse_batch(items, negotiated, limits.max_batch)) return refuse(*refused);
+  // The answers of a batch travel as one JSON array on one line, as JSON-RPC asks.
+  auto answers = std::make_shared<core::BatchAnswers>(items.size(), limits.max_response_bytes, [sink = sink_](std::string text) {
+    if (!text.empty()) sink->write_line(std::move(text));
+  });
+  for (const auto& item : items)
+    if (!dispatcher_.handle(session_, item, [answers](std::optional<json::object> a) { answers->add(std::move(a)); }))
+      answers->add(std::nullopt);
+  answers->seal();
 }
 
 void StdioServer::reject_oversized() {

@@ -17,6 +17,7 @@ class StdioServer {
 
  private:
   void handle_line(std::string_view line);
+  void handle_batch(std::string_view line, std::size_t members);
   void reject_oversized();
 
   core::Dispatcher& dispatcher_;

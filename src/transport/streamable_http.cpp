@@ -36,23 +36,6 @@ bool is_request(const json::value& v) {
   return v.is_object() && v.as_object().contains("method") && v.as_object().contains("id");
 }
 
-// Collects the answers of a batch and sends them as one JSON array.
-struct BatchReply {
-  std::mutex mutex;
-  json::array answers;
-  std::size_t pending = 0;
-  ChannelPtr channel;
-  unsigned version = 11;
-  void add(std::optional<json::object> answer) {
-    std::lock_guard lock(mutex);
-    if (answer) answers.push_back(std::move(*answer));
-    if (--pending == 0) {
-      if (answers.empty()) channel->respond(make_response(202, "", "", version));
-      else channel->respond(json_response(200, answers, version));
-    }
-  }
-};
-
 }  // namespace
 
 core::SessionPtr StreamableHttp::lookup(const Request& request, const ChannelPtr& channel, const std::string& principal) {
@@ -90,7 +73,10 @@ void StreamableHttp::post(Request&& request, const ChannelPtr& channel, const st
   if (has_accept(request) && !accepts(request, "application/json") && !accepts(request, "text/event-stream"))
     return channel->respond(rpc_error_response(406, core::error_code::kInvalidRequest,
                                                "Not Acceptable: accept application/json and text/event-stream", version));
-  auto parsed = core::parse_json(request.body());
+  // A batch is judged from the text before it is parsed, so a refused one costs no per-member work.
+  if (auto members = core::count_batch_members(request.body(), ctx_.dispatcher.limits().max_batch))
+    return post_batch(request, *members, channel, principal);
+  auto parsed = core::parse_json(request.body(), ctx_.dispatcher.limits().max_parsed_bytes);
   if (auto* err = std::get_if<core::RpcError>(&parsed))
     return channel->respond(json_response(400, core::make_error(nullptr, *err), version));
   json::value body = std::move(std::get<json::value>(parsed));
@@ -100,11 +86,19 @@ void StreamableHttp::post(Request&& request, const ChannelPtr& channel, const st
   std::shared_ptr<SseSessionState> state;
   if (is_initialize(body)) {
     state = std::make_shared<SseSessionState>(ctx_.replay_events, 1000);
-    session = ctx_.sessions.create(state);
+    auto opened = ctx_.sessions.open(state, principal);
+    session = opened.session;
+    if (opened.refusal == core::SessionManager::Refusal::PrincipalBusy) {
+      Response r = rpc_error_response(429, core::error_code::kInvalidRequest,
+                                      "Too Many Requests: every session of this API key has a call in flight and the key is at "
+                                      "its session cap (server.max_sessions_per_key); retry when a call ends",
+                                      version);
+      r.set(http::field::retry_after, "1");
+      return channel->respond(std::move(r));
+    }
     if (!session)
       return channel->respond(rpc_error_response(503, core::error_code::kInternalError,
                                                  "Service Unavailable: too many open sessions; retry later", version));
-    session->set_principal(principal);
     ctx_.dispatcher.handle(session, body, [channel, version, session](std::optional<json::object> reply) {
       Response r = json_response(200, reply ? *reply : json::object{}, version);
       if (session->initialized()) r.set("Mcp-Session-Id", session->id());
@@ -120,22 +114,6 @@ void StreamableHttp::post(Request&& request, const ChannelPtr& channel, const st
   state = std::dynamic_pointer_cast<SseSessionState>(session->sink());
   if (!state) return channel->respond(rpc_error_response(404, core::error_code::kInvalidRequest, "Session not found on /mcp (it belongs to the legacy /sse transport)", version));
 
-  if (body.is_array()) {
-    const auto& items = body.get_array();
-    if (items.empty())
-      return channel->respond(json_response(400, core::make_error(nullptr, {core::error_code::kInvalidRequest, "Invalid Request: empty batch", nullptr}), version));
-    auto batch = std::make_shared<BatchReply>();
-    batch->channel = channel;
-    batch->version = version;
-    batch->pending = items.size() + 1;  // +1 so it cannot complete before every item was handed over
-    for (const auto& item : items) {
-      if (!ctx_.dispatcher.handle(session, item, [batch](std::optional<json::object> a) { batch->add(std::move(a)); }))
-        batch->add(std::nullopt);
-    }
-    batch->add(std::nullopt);
-    return;
-  }
-
   if (!is_request(body)) {
     // Notifications and responses (e.g. the answer to sampling/createMessage): 202, no body.
     if (ctx_.dispatcher.handle(session, body, [channel, version](std::optional<json::object> reply) {
@@ -150,6 +128,36 @@ void StreamableHttp::post(Request&& request, const ChannelPtr& channel, const st
   ctx_.dispatcher.handle(session, body, [state, key](std::optional<json::object> reply) {
     state->complete_exchange(key, std::move(reply));
   });
+}
+
+void StreamableHttp::post_batch(const Request& request, std::size_t members, const ChannelPtr& channel,
+                                const std::string& principal) {
+  unsigned version = request.version();
+  auto refuse = [&](const core::RpcError& error) {
+    channel->respond(json_response(400, core::make_error(nullptr, error), version));
+  };
+  const auto& limits = ctx_.dispatcher.limits();
+  // No batch may open a session, so one without a session header is refused like any request without one.
+  auto session = lookup(request, channel, principal);
+  if (!session) return;
+  if (!std::dynamic_pointer_cast<SseSessionState>(session->sink()))
+    return channel->respond(rpc_error_response(404, core::error_code::kInvalidRequest, "Session not found on /mcp (it belongs to the legacy /sse transport)", version));
+  std::string negotiated = session->initialized() ? session->protocol_version() : std::string();
+  if (auto refused = core::refuse_batch(members, negotiated, limits.max_batch)) return refuse(*refused);
+  auto parsed = core::parse_json(request.body(), limits.max_parsed_bytes);
+  if (auto* err = std::get_if<core::RpcError>(&parsed)) return refuse(*err);
+  const json::value& body = std::get<json::value>(parsed);
+  if (auto refused = core::refuse_batch(body.get_array(), negotiated, limits.max_batch)) return refuse(*refused);
+
+  const auto& items = body.get_array();
+  auto answers = std::make_shared<core::BatchAnswers>(items.size(), limits.max_response_bytes, [channel, version](std::string text) {
+    if (text.empty()) channel->respond(make_response(202, "", "", version));
+    else channel->respond(make_response(200, std::move(text), "application/json", version));
+  });
+  for (const auto& item : items)
+    if (!ctx_.dispatcher.handle(session, item, [answers](std::optional<json::object> a) { answers->add(std::move(a)); }))
+      answers->add(std::nullopt);
+  answers->seal();
 }
 
 void StreamableHttp::get(const Request& request, const ChannelPtr& channel, const std::string& principal) {

@@ -16,6 +16,9 @@ class StreamableHttp {
   void del(const Request& request, const ChannelPtr& channel, const std::string& principal);
 
  private:
+  // A JSON-RPC batch of `members` messages (counted from the text): refused unless the session
+  // negotiated 2025-03-26 and the batch is within server.max_batch.
+  void post_batch(const Request& request, std::size_t members, const ChannelPtr& channel, const std::string& principal);
   // The session named by Mcp-Session-Id, or an error response already sent.
   core::SessionPtr lookup(const Request& request, const ChannelPtr& channel, const std::string& principal);
 

@@ -111,17 +111,19 @@ test('sessions: ids are unguessable, DELETE ends one, later use is 404', async (
   }
 });
 
-test('the session cap refuses new sessions with 503 and keeps serving the old ones', async () => {
+test('at the session cap a new session recycles the least recently used idle one', async () => {
   const cfg = `${process.env.TMPDIR || '/tmp'}/mcpd-cap-${process.pid}.toml`;
   const fs = await import('node:fs');
   fs.writeFileSync(cfg, '[server]\nmax_sessions = 2\n');
   const s = await startServer({ args: [...pack, '--config', cfg] });
   try {
     const a = await openSession(s.url);
-    await openSession(s.url);
+    const b = await openSession(s.url);
     const third = await postMcp(s.url, initializeBody());
-    assert.equal(third.status, 503);
-    const ok = await postMcp(s.url, { jsonrpc: '2.0', id: 1, method: 'ping' }, { 'mcp-session-id': a });
+    assert.equal(third.status, 200);
+    const gone = await postMcp(s.url, { jsonrpc: '2.0', id: 1, method: 'ping' }, { 'mcp-session-id': a });
+    assert.equal(gone.status, 404);
+    const ok = await postMcp(s.url, { jsonrpc: '2.0', id: 1, method: 'ping' }, { 'mcp-session-id': b });
     assert.equal(ok.status, 200);
   } finally {
     await s.stop();

@@ -197,3 +197,22 @@ TEST_F(Fixture, ClosingTheSessionFailsPendingClientRequests) {
   EXPECT_TRUE(sink->closed);
   EXPECT_EQ(sessions.find(session->id()), nullptr);
 }
+
+TEST_F(Fixture, AnAnswerOverTheBoundIsReplacedByAnErrorSayingSo) {
+  Tool big;
+  big.name = "big";
+  big.handler = [](CallContext&, const json::object&) -> ToolOutcome { return ToolResult::text(std::string(5000, 'x')); };
+  registry.add_tool(big);
+  dispatcher->set_limits({64, 4096});
+  initialize();
+  auto r = call(R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"big","arguments":{}}})");
+  ASSERT_TRUE(r.contains("error")) << json::serialize(r);
+  EXPECT_EQ(r.at("id").as_int64(), 7);
+  EXPECT_EQ(r.at("error").at("code").as_int64(), error_code::kInvalidRequest);
+  EXPECT_NE(std::string(r.at("error").at("message").as_string()).find("more than 4096 bytes"), std::string::npos);
+  // Small answers pass untouched; the list of tools is an answer too.
+  auto ok = call(R"({"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"add","arguments":{"a":1,"b":2}}})");
+  EXPECT_EQ(ok.at("result").at("content").at(0).at("text").as_string(), "3");
+  dispatcher->set_limits({64, 100});
+  EXPECT_TRUE(call(R"({"jsonrpc":"2.0","id":9,"method":"tools/list"})").contains("error"));
+}

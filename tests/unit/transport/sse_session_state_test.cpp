@@ -135,3 +135,34 @@ TEST(SseSessionState, TheReplayBufferIsBounded) {
   ASSERT_EQ(items.size(), 3u);
   EXPECT_EQ(chunk(items[1]).substr(0, 8), "id: 1-5\n");
 }
+
+TEST(SseSessionState, TheReplayBufferIsBoundedInBytesToo) {
+  asio::io_context io;
+  auto post = std::make_shared<ResponseChannel>(io.get_executor());
+  SseSessionState st(100, 1000, 1000);  // room for 100 events but only 1000 bytes
+  st.begin_exchange("n:1", post, true, 11);
+  json::object big{{"jsonrpc", "2.0"}, {"method", "notifications/message"}, {"params", json::object{{"data", std::string(600, 'x')}}}};
+  st.send(big, 1);    // event 1-2 (~650 bytes)
+  st.send(note(), 1); // event 1-3: both fit
+  st.send(big, 1);    // event 1-4: 1-2 must go
+  post->mark_peer_gone();
+  auto resumed = std::make_shared<ResponseChannel>(io.get_executor());
+  EXPECT_EQ(st.open_get_stream(resumed, "1-1", 11), SseSessionState::OpenResult::Opened);
+  auto items = drain(io, resumed);
+  ASSERT_EQ(items.size(), 3u);  // header, 1-3, 1-4
+  EXPECT_EQ(chunk(items[1]).substr(0, 8), "id: 1-3\n");
+  EXPECT_EQ(chunk(items[2]).substr(0, 8), "id: 1-4\n");
+
+  // An event larger than the whole buffer is delivered live but never kept.
+  auto live = std::make_shared<ResponseChannel>(io.get_executor());
+  SseSessionState small(100, 1000, 100);
+  small.begin_exchange("n:2", live, true, 11);
+  small.send(big, 2);  // event 1-2
+  auto delivered = drain(io, live);
+  ASSERT_EQ(delivered.size(), 3u);  // header, priming, the event
+  EXPECT_NE(chunk(delivered[2]).find("xxxx"), std::string::npos);
+  live->mark_peer_gone();
+  auto again = std::make_shared<ResponseChannel>(io.get_executor());
+  EXPECT_EQ(small.open_get_stream(again, "1-1", 11), SseSessionState::OpenResult::Opened);
+  EXPECT_EQ(drain(io, again).size(), 1u);  // only the header: nothing to replay
+}
