@@ -9,8 +9,9 @@
 //    notification, a setting changed) is undone.
 //  - Every lease ends with a reset (PgConnection::reset: ROLLBACK, then DISCARD ALL) before the
 //    connection goes back to the pool: session advisory locks released, session state discarded,
-//    every setting back to its startup value, read-only checked. A connection that cannot be reset is closed, never reused, so
-//    no caller inherits what the previous one left behind (a lock taken by a function the role owns).
+//    every setting back to its startup value, read-only checked. A connection that cannot be reset
+//    is closed, never reused, so no caller inherits what the previous one left behind (a lock taken
+//    by a function the role owns).
 //  - The first connection of a source checks the role: superuser, role or database creation, the
 //    server file and signalling roles, EXECUTE on functions that write, lock, signal, read server files
 //    or open connections. Each finding is a warning (log, /health details), not a refusal: /health
