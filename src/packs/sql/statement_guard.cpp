@@ -28,6 +28,9 @@
 //        after '.' is far more often a column, so only a denied function's exact name is refused
 //        there (t.lo_create is refused, t.lo_price is not), and the refusal says how to keep such a
 //        column. SQLite has no field-call notation.
+//      · in both positions an unquoted PostgreSQL name's non-ASCII letters may stand for any ASCII
+//        letter: in a single-byte database encoding the server lowercases them with the locale's rules,
+//        and under a Turkish locale PG_TERMİNATE_BACKEND names pg_terminate_backend (may_name).
 //    A bare name on its own is always a column in both dialects, never a call, so "nextval" or
 //    "edit" as a column is let through. Positions checked and found unable to invoke a denied
 //    function: named arguments (name => v names a parameter); TABLESAMPLE method(…) (only
@@ -193,6 +196,8 @@ class Lexer {
       } else if (c == '\'') {
         if (peek(1) == '\'') {
           pos_ += 2;
+        } else if (const std::size_t next = continuation(pos_ + 1); next != std::string_view::npos) {
+          pos_ = next + 1;
         } else {
           ++pos_;
           emit(TokenKind::string, start, std::string(sql_.substr(start, pos_ - start)));
@@ -204,6 +209,30 @@ class Lexer {
     }
     pos_ = std::min(pos_, sql_.size());
     return fail("the string starting " + at(start) + " is not closed");
+  }
+
+  // PostgreSQL joins 'a' and 'b' into one constant when only whitespace holding a line break (and
+  // -- comments) stands between them, and the joined part keeps the first part's escaping: after
+  // E'x' + line break, '\'' , f() --' is one string whose \' is an escaped quote, where a fresh '…'
+  // would end before f(). Where the next part's opening quote is, or npos. \v counts as space, as it
+  // does from PostgreSQL 16 on (in 15 it is a syntax error, which refuses the text anyway).
+  std::size_t continuation(std::size_t p) const {
+    if (!pg_) return std::string_view::npos;
+    bool line_break = false;
+    while (p < sql_.size()) {
+      const char c = sql_[p];
+      if (c == '\n' || c == '\r') {
+        line_break = true;
+        ++p;
+      } else if (c == ' ' || c == '\t' || c == '\f' || c == '\v') {
+        ++p;
+      } else if (c == '-' && p + 1 < sql_.size() && sql_[p + 1] == '-') {
+        while (p < sql_.size() && sql_[p] != '\n' && sql_[p] != '\r') ++p;
+      } else {
+        break;
+      }
+    }
+    return line_break && p < sql_.size() && sql_[p] == '\'' ? p : std::string_view::npos;
   }
 
   // pos_ is on the opening quote; start is where the token starts (a U& prefix, if any). A doubled
@@ -636,20 +665,62 @@ constexpr RefusedPrefix kRefusedPrefixes[] = {
     {"binary_upgrade_", kRawWrites},
 };
 
-// Why a call of `lowercase_name` (name followed by '(') is refused, or nullptr.
-const std::string_view* refused_call(std::string_view lowercase_name) {
-  for (const auto& f : kRefusedFunctions)
-    if (lowercase_name == f.name) return &f.why;
-  for (const auto& p : kRefusedPrefixes)
-    if (lowercase_name.starts_with(p.prefix)) return &p.why;
-  return nullptr;
+// Whether the unquoted name `word` (ASCII already lowercased) can name `name`, or with `prefix` start
+// with it, once the server has downcased it. PostgreSQL lowercases non-ASCII letters of unquoted names
+// too when the database encoding is single-byte, with the locale's rules, and some of them become
+// ASCII: in LATIN5 under a Turkish locale 'İ' becomes 'i', so PG_TERMİNATE_BACKEND(pid) calls
+// pg_terminate_backend. A non-ASCII character (one UTF-8 sequence here, one byte once converted) may
+// therefore stand for any ASCII letter; the check cannot know the database's encoding and locale.
+bool may_name(std::string_view word, std::string_view name, bool prefix) {
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < word.size() && j < name.size()) {
+    const auto c = static_cast<unsigned char>(word[i]);
+    if (c < 0x80) {
+      if (word[i] != name[j]) return false;
+      ++i;
+    } else {
+      if (name[j] < 'a' || name[j] > 'z') return false;
+      ++i;
+      while (i < word.size() && (static_cast<unsigned char>(word[i]) & 0xC0) == 0x80) ++i;
+    }
+    ++j;
+  }
+  return j == name.size() && (prefix || i == word.size());
 }
 
-// Why `x.lowercase_name` is refused (PostgreSQL only), or nullptr: exact real names only.
-const std::string_view* refused_field_call(std::string_view lowercase_name) {
+bool has_non_ascii(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+// A refused function a name can reach: its real name (a family's prefix ends in "…") and why.
+struct RefusedName {
+  std::string name;
+  std::string_view why;
+};
+
+// Whether `lowercase_name` as written reaches `real` (or with `prefix`, a name starting with it);
+// `unquoted_pg` when it is an unquoted PostgreSQL name, which the server may fold further (may_name).
+bool may_reach(std::string_view lowercase_name, std::string_view real, bool unquoted_pg, bool prefix) {
+  if (unquoted_pg && has_non_ascii(lowercase_name)) return may_name(lowercase_name, real, prefix);
+  return prefix ? lowercase_name.starts_with(real) : lowercase_name == real;
+}
+
+// What a call of `lowercase_name` (name followed by '(') would reach, if it is refused.
+std::optional<RefusedName> refused_call(std::string_view lowercase_name, bool unquoted_pg) {
   for (const auto& f : kRefusedFunctions)
-    if (f.dialect == Dialect::postgres && lowercase_name == f.name) return &f.why;
-  return nullptr;
+    if (may_reach(lowercase_name, f.name, unquoted_pg, false)) return RefusedName{std::string(f.name), f.why};
+  for (const auto& p : kRefusedPrefixes)
+    if (may_reach(lowercase_name, p.prefix, unquoted_pg, true)) return RefusedName{std::string(p.prefix) + "…", p.why};
+  return std::nullopt;
+}
+
+// What `x.lowercase_name` would reach (PostgreSQL only), if it is refused: exact real names only.
+std::optional<RefusedName> refused_field_call(std::string_view lowercase_name, bool unquoted) {
+  for (const auto& f : kRefusedFunctions)
+    if (f.dialect == Dialect::postgres && may_reach(lowercase_name, f.name, unquoted, false))
+      return RefusedName{std::string(f.name), f.why};
+  return std::nullopt;
 }
 
 const Refused* refused_word(std::string_view word) {
@@ -770,7 +841,7 @@ class StatementCheck {
         if (tok.unicode_escapes)
           return std::string("U&\"…\" names are not accepted: their escapes can spell any name");
         // Quoted names keep their case in PostgreSQL; comparing them without it refuses a little more.
-        if (auto refused = refused_function_reference(k, lower_ascii(tok.value), tok.value))
+        if (auto refused = refused_function_reference(k, lower_ascii(tok.value), tok.value, false))
           return refused;
         continue;
       }
@@ -798,7 +869,7 @@ class StatementCheck {
           reason += "; if it is a name here, write it in double quotes (\"" + w + "\")";
         return reason;
       }
-      if (auto refused = refused_function_reference(k, w, w)) return refused;
+      if (auto refused = refused_function_reference(k, w, w, true)) return refused;
     }
     return std::nullopt;
   }
@@ -806,20 +877,29 @@ class StatementCheck {
   // Token k names a function when '(' follows it (call syntax, in either dialect) or, in PostgreSQL,
   // when '.' comes before it: field-call notation reads x.f as f(x) when x has no column f, for
   // (expr).f, $1.f, arr[1].f, alias.f (the whole row) and schema.table.f alike. `shown` is the name
-  // as written, for the message.
+  // as written, for the message; `unquoted` when it is a word, which the server downcases (may_name).
   std::optional<std::string> refused_function_reference(std::size_t k, const std::string& name,
-                                                         const std::string& shown) const {
+                                                         const std::string& shown, bool unquoted) const {
+    const bool pg = dialect_ == Dialect::postgres;
     if (k + 1 < end_ && is_symbol(t_[k + 1], '(')) {
-      if (const auto* why = refused_call(name)) return "function '" + shown + "' " + std::string(*why);
+      if (const auto refused = refused_call(name, unquoted && pg))
+        return "function '" + shown + "'" + read_as(name, *refused) + " " + std::string(refused->why);
     }
-    if (dialect_ == Dialect::postgres && k > begin_ && is_symbol(t_[k - 1], '.')) {
-      if (const auto* why = refused_field_call(name)) {
-        return "'" + field_owner(k - 1) + "." + shown + "' is a call of function '" + name +
-               "' (PostgreSQL reads x.f as f(x) when x has no column f), and that function " + std::string(*why) +
-               "; if it is a column, name it without the prefix or rename it in a subquery";
+    if (pg && k > begin_ && is_symbol(t_[k - 1], '.')) {
+      if (const auto refused = refused_field_call(name, unquoted)) {
+        return "'" + field_owner(k - 1) + "." + shown + "' is a call of function '" + refused->name +
+               "' (PostgreSQL reads x.f as f(x) when x has no column f), and that function " +
+               std::string(refused->why) + "; if it is a column, name it without the prefix or rename it in a subquery";
       }
     }
     return std::nullopt;
+  }
+
+  // Where the name as written differs from the function it reaches only by non-ASCII letters.
+  static std::string read_as(const std::string& name, const RefusedName& refused) {
+    if (!has_non_ascii(name)) return "";
+    return " (which a server with a single-byte encoding may read as '" + refused.name +
+           "'; if it names another function, write the name in double quotes)";
   }
 
   // What stands before the '.' at `dot`, shortened, for a message.

@@ -71,10 +71,31 @@ class SqlGenerator {
     return out;
   }
 
+  // Some ASCII letters of `name` replaced by non-ASCII letters a single-byte PostgreSQL database may
+  // lowercase to ASCII ones (Turkish 'İ' becomes 'i'); the check lets any non-ASCII letter stand for any.
+  std::string folded_letters(std::string_view n) {
+    static const std::vector<std::string> kLetters = {"İ", "Ä", "ß", "Ω", "К", "é"};
+    std::string out;
+    bool replaced = false;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const char lower = n[i] >= 'A' && n[i] <= 'Z' ? static_cast<char>(n[i] - 'A' + 'a') : n[i];
+      if (lower >= 'a' && lower <= 'z' && pick(4) == 0) {
+        out += one_of(kLetters);
+        replaced = true;
+      } else {
+        out += n[i];
+      }
+    }
+    return replaced ? out : "İ" + out.substr(1);  // every name starts with a letter
+  }
+
   // The function's name: unquoted in any case, or quoted (any case: the check compares quoted names
-  // without case, which refuses a little more than the server would call).
+  // without case, which refuses a little more than the server would call), or (PostgreSQL) unquoted
+  // with non-ASCII letters the server may fold to ASCII.
   std::string name(std::string_view n) {
-    const int quoting = pick(dialect_ == kPg ? 3 : 5);
+    const bool pg = dialect_ == kPg;
+    if (pg && pick(6) == 0) return folded_letters(random_case(n));
+    const int quoting = pick(pg ? 3 : 5);
     const std::string spelled = random_case(n);
     switch (quoting) {
       case 0: return spelled;
@@ -120,7 +141,12 @@ class SqlGenerator {
       case 5: owner = "s" + g() + "." + g() + "t"; break;  // schema.table
       default: owner = "db" + g() + "." + g() + "s" + g() + "." + g() + "\"T\""; break;
     }
-    std::string field = pick(2) == 0 ? random_case(n) : "\"" + random_case(n) + "\"";
+    std::string field;
+    switch (pick(5)) {
+      case 0: case 1: field = random_case(n); break;
+      case 2: field = folded_letters(random_case(n)); break;
+      default: field = "\"" + random_case(n) + "\""; break;
+    }
     return owner + g() + "." + g() + field;
   }
 
@@ -165,6 +191,7 @@ const std::vector<std::string> kPgExpressionPositions = {
     "EXPLAIN SELECT {F}",
     "EXPLAIN (ANALYZE, FORMAT JSON) SELECT {F}",
     "(SELECT {F})",
+    "SELECT E'x'\n'\\'' , {F} --'",  // one joined string, then the expression
 };
 
 // Where only a call may stand (PostgreSQL): table functions.
@@ -304,6 +331,7 @@ TEST(StatementGuardProperty, PostgresAcceptsTheNamesWhereTheyCallNothing) {
           "SELECT 1 AS " + gen.random_case(n),
           "SELECT " + quoted_alias + " FROM t",
           "SELECT " + gen.random_case(n) + ", b FROM t WHERE " + gen.random_case(n) + " > 0",
+          "SELECT " + gen.folded_letters(n) + ", t.\"" + gen.folded_letters(n) + "\" FROM t",
           "SELECT my_" + gen.random_case(n) + "_count FROM t",
           "SELECT t.x" + gen.random_case(n) + " FROM t",
           "SELECT my_" + n + gen.maybe_gap(Gaps::any) + "(1)",

@@ -124,6 +124,22 @@ TEST(StatementGuard, RefusesStatementsHiddenByMislexing) {
   expect_accepted("SELECT 'C:\\' AS path");  // does not lex with backslash escapes: such a server rejects it
 }
 
+// PostgreSQL joins string constants separated by a line break into one, and the joined part keeps
+// the first part's escapes: here the second line's \' is an escaped quote, so lo_create is a call.
+TEST(StatementGuard, ReadsJoinedStringsAsTheServerDoes) {
+  for (const char* sql : {"SELECT E'x'\n'\\'' , lo_create(0) --'", "SELECT E'x' -- c\r\n\t'\\'' , lo_create(0) --'",
+                          "SELECT E'x'\n-- c\n'a' \n'\\'' , lo_create(0) --'"}) {
+    const auto refused = check_read_only(sql, kPg);
+    ASSERT_TRUE(refused.has_value()) << sql;
+    EXPECT_NE(refused->find("function 'lo_create'"), std::string::npos) << *refused;
+    // Refused on the server's own reading, not only on the standard_conforming_strings=off one.
+    EXPECT_EQ(refused->find("standard_conforming_strings"), std::string::npos) << *refused;
+  }
+  // Without a line break the parts are not joined: the next '…' is a fresh string, read without escapes.
+  expect_refused("SELECT E'x' '\\' , lo_create(0) --'", "function 'lo_create'");
+  expect_accepted("SELECT E'C:\\\\'\n'dir' AS path, 'a'\n  -- note\n'b' AS s");
+}
+
 // ---- refused: writes and everything else that is not a read ----------------------------------------
 
 TEST(StatementGuard, RefusesWritableCtes) {
@@ -303,6 +319,29 @@ TEST(StatementGuard, RefusesFieldCallNotation) {
   expect_accepted("SELECT t.lo_create, t.edit, t.load_extension FROM t", kLite);
 }
 
+// In a single-byte database encoding PostgreSQL lowercases non-ASCII letters of unquoted names with
+// the locale's rules: in LATIN5 under tr_TR 'İ' becomes 'i', so these call the denied functions.
+TEST(StatementGuard, RefusesNonAsciiLettersTheServerMayFoldToAscii) {
+  expect_refused("SELECT PG_TERMİNATE_BACKEND(pid) FROM pg_stat_activity",
+                 "function 'pg_termİnate_backend' (which a server with a single-byte encoding may read as "
+                 "'pg_terminate_backend'; if it names another function, write the name in double quotes) acts on "
+                 "other sessions");
+  expect_refused("SELECT PG_ADVİSORY_LOCK(4242)", "may read as 'pg_advisory_lock'");
+  expect_refused("SELECT pg_catalog.SET_CONFİG('work_mem', '1MB', false)", "'set_config'");
+  expect_refused("SELECT * FROM DBLİNK('c', 'DELETE FROM t') AS r(a int)", "runs SQL given as text");
+  expect_refused("SELECT (4242::bigint).PG_ADVİSORY_LOCK", "is a call of function 'pg_advisory_lock'");
+  expect_refused("SELECT (pid).PG_TERMİNATE_BACKEND FROM pg_stat_activity", "function 'pg_terminate_backend'");
+  expect_refused("SELECT ('/etc/passwd').PG_READ_FİLE", "function 'pg_read_file'");
+  // Any non-ASCII letter may fold to any ASCII one, whatever the locale; families by prefix too.
+  expect_refused("SELECT lÖ_create(0)", "may read as 'lo_create'");
+  expect_refused("SELECT PG_ADVİSORY_SOMETHİNG_NEW(1)", "advisory locks");
+  // Quoted names are never folded, and a longer or shorter name reaches nothing.
+  expect_accepted("SELECT \"pg_termİnate_backend\"(1), t.\"PG_ADVİSORY_LOCK\" FROM t");
+  expect_accepted("SELECT pg_terminate_backendé(1), sét_configs(1), t.lé_price, naïve(1) FROM t");
+  // Non-ASCII names as columns and in strings are reads.
+  expect_accepted("SELECT PG_TERMİNATE_BACKEND, 'PG_ADVİSORY_LOCK(1)' FROM t");
+}
+
 TEST(StatementGuard, RefusesEveryFamilyOfDeniedFunctions) {
   expect_refused("SELECT setseed(0.5)", "changes session state");
   expect_refused("SELECT set_limit(0.5)", "changes session state");
@@ -422,6 +461,19 @@ TEST(SplitStatements, EmptyAndMalformedInputAreErrors) {
   const auto r = split_statements("SELECT 'x", kPg);
   EXPECT_FALSE(r.ok());
   EXPECT_NE(r.error.find("not closed"), std::string::npos) << r.error;
+}
+
+TEST(Tokenize, JoinsStringsAcrossLineBreaksInPostgresOnly) {
+  std::string error;
+  const auto pg = tokenize("SELECT E'a'\n'b', 'c' -- x\n 'd' 'e'", kPg, error);
+  ASSERT_TRUE(pg.has_value()) << error;
+  std::vector<std::string> strings;
+  for (const auto& tok : *pg)
+    if (tok.kind == TokenKind::string) strings.push_back(tok.value);
+  EXPECT_EQ(strings, (std::vector<std::string>{"E'a'\n'b'", "'c' -- x\n 'd'", "'e'"}));
+  const auto lite = tokenize("SELECT 'a'\n'b'", kLite, error);
+  ASSERT_TRUE(lite.has_value()) << error;
+  EXPECT_EQ(lite->size(), 3u);  // SQLite does not join them
 }
 
 TEST(Tokenize, KindsAndValues) {
