@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <limits>
+#include <memory>
 #include <new>
 
 namespace mcpd::core {
@@ -14,24 +15,26 @@ bool valid_id(const json::value& id) { return id.is_string() || id.is_int64() ||
 // which ends the parse. Lifted afterwards, so a later copy that lands here never fails.
 class BudgetResource final : public json::memory_resource {
  public:
-  explicit BudgetResource(std::size_t budget) : left_(budget) {}
-  void lift() { left_.store(std::numeric_limits<std::size_t>::max() / 2); }
+  // The budget is shared with the caller, who lifts it after the parse (the resource itself sits
+  // inside the storage_ptr's wrapper and cannot be reached by a cast).
+  explicit BudgetResource(std::shared_ptr<std::atomic<std::size_t>> left) : left_(std::move(left)) {}
+  static void lift(std::atomic<std::size_t>& left) { left.store(std::numeric_limits<std::size_t>::max() / 2); }
 
  private:
   void* do_allocate(std::size_t n, std::size_t align) override {
-    std::size_t left = left_.load();
+    std::size_t left = left_->load();
     do {
       if (n > left) throw std::bad_alloc();
-    } while (!left_.compare_exchange_weak(left, left - n));
+    } while (!left_->compare_exchange_weak(left, left - n));
     return ::operator new(n, std::align_val_t(align));
   }
   void do_deallocate(void* p, std::size_t n, std::size_t align) override {
     ::operator delete(p, n, std::align_val_t(align));
-    left_.fetch_add(n);
+    left_->fetch_add(n);
   }
   bool do_is_equal(const json::memory_resource& other) const noexcept override { return this == &other; }
 
-  std::atomic<std::size_t> left_;
+  std::shared_ptr<std::atomic<std::size_t>> left_;
 };
 
 InvalidMessage invalid(json::value id, std::string message) {
@@ -95,15 +98,15 @@ std::variant<json::value, RpcError> parse_json(std::string_view text, std::size_
   try {
     // The parsed value keeps the budget (its memory resource) for as long as it lives; copies of
     // parts of it use the ordinary heap and are at most as large.
-    auto storage = json::make_shared_resource<BudgetResource>(max_parsed_bytes);
-    auto* budget = static_cast<BudgetResource*>(storage.get());
+    auto budget = std::make_shared<std::atomic<std::size_t>>(max_parsed_bytes);
+    auto storage = json::make_shared_resource<BudgetResource>(budget);
     // The parser's own stack (every value of an open array waits there) counts against the budget too.
     unsigned char scratch[4096];
     json::parser parser(storage, {}, scratch, sizeof scratch);
     parser.reset(storage);
     parser.write(text.data(), text.size(), ec);
     if (!ec) v = parser.release();
-    budget->lift();
+    BudgetResource::lift(*budget);
   } catch (const std::bad_alloc&) {
     return RpcError{error_code::kInvalidRequest,
                     "Invalid Request: the message holds too many JSON values: parsed it would take more than " +
