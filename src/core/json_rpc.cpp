@@ -26,12 +26,14 @@ class BudgetResource final : public json::memory_resource {
     do {
       if (n > left) throw std::bad_alloc();
     } while (!left_->compare_exchange_weak(left, left - n));
-    return ::operator new(n, std::align_val_t(align));
+    (void)align;  // Boost.JSON asks for at most max_align_t, which plain new gives
+    return ::operator new(n);
   }
   void do_deallocate(void* p, std::size_t n, std::size_t align) override {
     // Unsized: Boost.JSON may free a block with another size than it asked for (ASan reports a
     // sized delete that disagrees); the budget only needs to be close, and is lifted after the parse.
-    ::operator delete(p, std::align_val_t(align));
+    (void)align;
+    ::operator delete(p);
     left_->fetch_add(n);
   }
   bool do_is_equal(const json::memory_resource& other) const noexcept override { return this == &other; }
