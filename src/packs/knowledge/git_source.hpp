@@ -21,7 +21,7 @@ struct GitSourceOptions {
 
 std::unique_ptr<Source> make_git_source(GitSourceOptions options);
 
-// "org/repo1,org/repo2" (seed 001's GH_REPOS) -> https://github.com/org/repo1.git, …
+// "org/repo1,org/repo2" (the GH_REPOS variable) -> https://github.com/org/repo1.git, …
 std::vector<std::string> expand_github_repos(std::string_view list);
 
 }  // namespace mcpd::packs::knowledge

@@ -195,7 +195,7 @@ class SqlPack : public core::Pack {
                                     "$1, $2, ... on PostgreSQL and ?, ?N or :name on SQLite."
                                   : "One statement (INSERT, UPDATE, DELETE, DDL, ...), run in a transaction of its own. "
                                     "Parameters are $1, $2, ... on PostgreSQL and ?, ?N or :name on SQLite."}};
-    props["query"] = json::object{{"type", "string"}, {"description", "The same as sql (the name seed 003's clients use)"}};
+    props["query"] = json::object{{"type", "string"}, {"description", "The same as sql (the argument name existing postgres_query clients send)"}};
     props["params"] = json::object{{"type", "array"},
                                    {"description", "Values for the parameters, in order (strings, numbers, booleans, null; "
                                                    "objects and arrays are sent as JSON)"}};
@@ -239,7 +239,7 @@ class SqlPack : public core::Pack {
       t.name = alias ? "postgres_query" : "sql_query";
       t.title = alias ? "Query PostgreSQL (sql_query)" : "Run a read-only SQL query";
       t.description =
-          std::string(alias ? "The same tool as sql_query, under the name seed 003's agents call; its default source is "
+          std::string(alias ? "The same tool as sql_query, under the name existing PostgreSQL agents call; its default source is "
                               "the first PostgreSQL one. "
                             : "") +
           "Run one read-only SQL statement with bound parameters and get typed rows (JSON numbers, booleans, "

@@ -424,7 +424,7 @@ class StoragePack : public core::Pack {
     return r;
   }
 
-  // "s3" for the only S3 store (seed 003's shape), "s3:<name>" when there are several;
+  // "s3" for the only S3 store (the /health shape existing S3 clients read), "s3:<name>" when there are several;
   // "storage:<name>" for local stores.
   void register_health(core::Registry& r) {
     const auto s3_count = std::count_if(stores_.begin(), stores_.end(), [](const auto& s) { return s->config.type == "s3"; });
