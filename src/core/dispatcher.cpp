@@ -82,6 +82,22 @@ bool Dispatcher::handle(const SessionPtr& session, const json::value& message, c
   return false;
 }
 
+std::optional<RpcError> Dispatcher::handle_batch(const SessionPtr& session, std::string_view text, std::size_t members,
+                                                 std::function<void(std::string)> done) {
+  const std::string negotiated = session->initialized() ? session->protocol_version() : std::string();
+  if (auto refused = refuse_batch(members, negotiated, limits_.max_batch)) return refused;
+  auto parsed = parse_json(text, limits_.max_parsed_bytes);
+  if (auto* error = std::get_if<RpcError>(&parsed)) return *error;
+  const auto& items = std::get<json::value>(parsed).get_array();
+  if (auto refused = refuse_batch(items, negotiated, limits_.max_batch)) return refused;
+  auto answers = std::make_shared<BatchAnswers>(items.size(), limits_.max_response_bytes, std::move(done));
+  for (const auto& item : items)
+    if (!handle(session, item, [answers](std::optional<json::object> a) { answers->add(std::move(a)); }))
+      answers->add(std::nullopt);
+  answers->seal();
+  return std::nullopt;
+}
+
 void Dispatcher::handle_notification(const SessionPtr& session, const Message& msg) {
   if (msg.method == "notifications/cancelled") {
     if (auto id = field(msg.params, "requestId")) session->cancel_call(id_key(*id));

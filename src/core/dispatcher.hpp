@@ -65,6 +65,15 @@ class Dispatcher {
   // and responses, which get no reply.
   bool handle(const SessionPtr& session, const json::value& message, const Reply& reply);
 
+  // A JSON-RPC batch of `members` messages, counted from `text` by count_batch_members (one place for
+  // every transport). Refused as a whole, before it is parsed where the count suffices, unless the
+  // session negotiated a protocol that has batches, the batch is within limits().max_batch and holds
+  // no initialize: the error is returned and nothing runs. Otherwise every member runs and `done` gets
+  // the answers as the text of one JSON array within limits().max_response_bytes ("" when no member
+  // had an answer).
+  std::optional<RpcError> handle_batch(const SessionPtr& session, std::string_view text, std::size_t members,
+                                       std::function<void(std::string)> done);
+
   // Runs a tool for a caller outside JSON-RPC (the REST facade), with the same validation.
   void call_tool(const SessionPtr& session, const json::value& request_id, std::string_view name,
                  json::object arguments, json::value progress_token, ToolCompletion done);

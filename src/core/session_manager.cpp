@@ -69,6 +69,13 @@ SessionManager::Opened SessionManager::open(std::shared_ptr<MessageSink> sink, c
   return {session, Refusal::None};
 }
 
+std::string SessionManager::refusal_message(Refusal refusal) {
+  if (refusal == Refusal::PrincipalBusy)
+    return "every session of this API key has a call in flight and the key is at its session cap "
+           "(server.max_sessions_per_key); retry when a call ends";
+  return "every session has a call in flight (server.max_sessions); retry later";
+}
+
 SessionPtr SessionManager::find(const std::string& id) const {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(id);

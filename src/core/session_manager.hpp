@@ -30,6 +30,9 @@ class SessionManager {
   // ended to make room; at the global cap, the least recently used idle session of the principal
   // holding the most sessions. A session with a call in flight is never ended this way.
   Opened open(std::shared_ptr<MessageSink> sink, const std::string& principal);
+  // What a client is told when open() refuses (HTTP 429 for PrincipalBusy, 503 for Full), the same
+  // sentence on every transport.
+  static std::string refusal_message(Refusal refusal);
   // open() for the principal "" (tools and tests); nullptr when refused.
   SessionPtr create(std::shared_ptr<MessageSink> sink) { return open(std::move(sink), "").session; }
   SessionPtr find(const std::string& id) const;

@@ -23,16 +23,13 @@ class LegacySink : public core::MessageSink {
 
 void LegacySse::open(const Request& request, const ChannelPtr& channel, const std::string& principal) {
   auto opened = ctx_.sessions.open(std::make_shared<LegacySink>(channel), principal);
-  if (opened.refusal == core::SessionManager::Refusal::PrincipalBusy) {
-    Response r = error_response(429,
-                                "every session of this API key has a call in flight and the key is at its session cap "
-                                "(server.max_sessions_per_key); retry when a call ends",
-                                request.version());
+  auto session = opened.session;
+  if (!session) {
+    const bool busy = opened.refusal == core::SessionManager::Refusal::PrincipalBusy;
+    Response r = error_response(busy ? 429 : 503, core::SessionManager::refusal_message(opened.refusal), request.version());
     r.set(http::field::retry_after, "1");
     return channel->respond(std::move(r));
   }
-  auto session = opened.session;
-  if (!session) return channel->respond(error_response(503, "too many open sessions; retry later", request.version()));
   std::string id = session->id();
   channel->on_peer_gone([sessions = &ctx_.sessions, id] { sessions->end(id); });
   channel->open_stream(sse_header(request.version()));

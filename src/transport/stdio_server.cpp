@@ -63,23 +63,11 @@ void StdioServer::handle_line(std::string_view line) {
 }
 
 void StdioServer::handle_batch(std::string_view line, std::size_t members) {
-  auto refuse = [this](const core::RpcError& error) { sink_->write_line(json::serialize(core::make_error(nullptr, error))); };
-  const auto& limits = dispatcher_.limits();
-  std::string negotiated = session_->initialized() ? session_->protocol_version() : std::string();
-  // Refused from the text when possible, so a huge batch is never parsed.
-  if (auto refused = core::refuse_batch(members, negotiated, limits.max_batch)) return refuse(*refused);
-  auto parsed = core::parse_json(line, limits.max_parsed_bytes);
-  if (auto* err = std::get_if<core::RpcError>(&parsed)) return refuse(*err);
-  const auto& items = std::get<json::value>(parsed).get_array();
-  if (auto refused = core::refuse_batch(items, negotiated, limits.max_batch)) return refuse(*refused);
   // The answers of a batch travel as one JSON array on one line, as JSON-RPC asks.
-  auto answers = std::make_shared<core::BatchAnswers>(items.size(), limits.max_response_bytes, [sink = sink_](std::string text) {
+  auto refused = dispatcher_.handle_batch(session_, line, members, [sink = sink_](std::string text) {
     if (!text.empty()) sink->write_line(std::move(text));
   });
-  for (const auto& item : items)
-    if (!dispatcher_.handle(session_, item, [answers](std::optional<json::object> a) { answers->add(std::move(a)); }))
-      answers->add(std::nullopt);
-  answers->seal();
+  if (refused) sink_->write_line(json::serialize(core::make_error(nullptr, *refused)));
 }
 
 void StdioServer::reject_oversized() {

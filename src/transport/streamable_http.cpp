@@ -88,17 +88,13 @@ void StreamableHttp::post(Request&& request, const ChannelPtr& channel, const st
     state = std::make_shared<SseSessionState>(ctx_.replay_events, 1000);
     auto opened = ctx_.sessions.open(state, principal);
     session = opened.session;
-    if (opened.refusal == core::SessionManager::Refusal::PrincipalBusy) {
-      Response r = rpc_error_response(429, core::error_code::kInvalidRequest,
-                                      "Too Many Requests: every session of this API key has a call in flight and the key is at "
-                                      "its session cap (server.max_sessions_per_key); retry when a call ends",
-                                      version);
+    if (!session) {
+      const bool busy = opened.refusal == core::SessionManager::Refusal::PrincipalBusy;
+      Response r = rpc_error_response(busy ? 429 : 503, busy ? core::error_code::kInvalidRequest : core::error_code::kInternalError,
+                                      core::SessionManager::refusal_message(opened.refusal), version);
       r.set(http::field::retry_after, "1");
       return channel->respond(std::move(r));
     }
-    if (!session)
-      return channel->respond(rpc_error_response(503, core::error_code::kInternalError,
-                                                 "Service Unavailable: too many open sessions; retry later", version));
     ctx_.dispatcher.handle(session, body, [channel, version, session](std::optional<json::object> reply) {
       Response r = json_response(200, reply ? *reply : json::object{}, version);
       if (session->initialized()) r.set("Mcp-Session-Id", session->id());
@@ -133,31 +129,16 @@ void StreamableHttp::post(Request&& request, const ChannelPtr& channel, const st
 void StreamableHttp::post_batch(const Request& request, std::size_t members, const ChannelPtr& channel,
                                 const std::string& principal) {
   unsigned version = request.version();
-  auto refuse = [&](const core::RpcError& error) {
-    channel->respond(json_response(400, core::make_error(nullptr, error), version));
-  };
-  const auto& limits = ctx_.dispatcher.limits();
   // No batch may open a session, so one without a session header is refused like any request without one.
   auto session = lookup(request, channel, principal);
   if (!session) return;
   if (!std::dynamic_pointer_cast<SseSessionState>(session->sink()))
     return channel->respond(rpc_error_response(404, core::error_code::kInvalidRequest, "Session not found on /mcp (it belongs to the legacy /sse transport)", version));
-  std::string negotiated = session->initialized() ? session->protocol_version() : std::string();
-  if (auto refused = core::refuse_batch(members, negotiated, limits.max_batch)) return refuse(*refused);
-  auto parsed = core::parse_json(request.body(), limits.max_parsed_bytes);
-  if (auto* err = std::get_if<core::RpcError>(&parsed)) return refuse(*err);
-  const json::value& body = std::get<json::value>(parsed);
-  if (auto refused = core::refuse_batch(body.get_array(), negotiated, limits.max_batch)) return refuse(*refused);
-
-  const auto& items = body.get_array();
-  auto answers = std::make_shared<core::BatchAnswers>(items.size(), limits.max_response_bytes, [channel, version](std::string text) {
+  auto refused = ctx_.dispatcher.handle_batch(session, request.body(), members, [channel, version](std::string text) {
     if (text.empty()) channel->respond(make_response(202, "", "", version));
     else channel->respond(make_response(200, std::move(text), "application/json", version));
   });
-  for (const auto& item : items)
-    if (!ctx_.dispatcher.handle(session, item, [answers](std::optional<json::object> a) { answers->add(std::move(a)); }))
-      answers->add(std::nullopt);
-  answers->seal();
+  if (refused) channel->respond(json_response(400, core::make_error(nullptr, *refused), version));
 }
 
 void StreamableHttp::get(const Request& request, const ChannelPtr& channel, const std::string& principal) {
