@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { openSession, postMcp, startServer } from './lib/mcpd.mjs';
+import { openSession, postMcp, startServer, startSqlServer } from './lib/mcpd.mjs';
 import { startPostgres } from './lib/postgres.mjs';
 
 // The source's limits in the config below; a call may take connect + statement + 1 s at most.
@@ -20,7 +20,7 @@ const STATEMENT_TIMEOUT_MS = 2000;
 const CALL_LIMIT_MS = CONNECT_TIMEOUT_S * 1000 + STATEMENT_TIMEOUT_MS + 1000;
 const SLACK_MS = 3000; // scheduling and HTTP on a busy test machine; this is a bound, not a benchmark
 
-let pg, server, dir;
+let pg, server;
 const pwnedFile = path.join(os.tmpdir(), `mcpd-sql-pwned-${process.pid}`);
 
 async function call(tool, args) {
@@ -67,35 +67,20 @@ before(async () => {
       true, '{"a": [1, 2]}', '{"b": {"c": null}}', '\\x4869', '2026-01-02 03:04:05', '2026-01-02 03:04:05+00',
       '2026-01-02', 'Zoë', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{1,2,3}', 'happy', NULL);
   `, { asUser: true });
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpd-sql-pg-'));
-  const config = path.join(dir, 'mcpd.toml');
-  fs.writeFileSync(config, `
-[packs.sql]
-[[packs.sql.sources]]
-name = "pg"
-type = "postgres"
-url = "${pg.url}"
-allow_writes = true
-statement_timeout_ms = ${STATEMENT_TIMEOUT_MS}
-max_rows = 500
-pool_min = 2
-pool_max = 10
-pool_idle_seconds = 60
-breaker_failures = 5
-breaker_open_seconds = 2
-retries = 3
-connect_timeout_seconds = ${CONNECT_TIMEOUT_S}
-`);
-  server = await startServer({
-    args: ['--enable-pack', 'sql', '--config', config, '--workers', '32'],
-    env: { DATABASE_URL: null, POSTGRES_HOST: null, MCP_DATA_DIR: path.join(dir, 'data') },
+  server = await startSqlServer({
+    prefix: 'mcpd-sql-pg-',
+    args: ['--workers', '32'],
+    sources: [{
+      name: 'pg', url: pg.url, allow_writes: true, statement_timeout_ms: STATEMENT_TIMEOUT_MS, max_rows: 500,
+      pool_min: 2, pool_max: 10, pool_idle_seconds: 60, breaker_failures: 5, breaker_open_seconds: 2, retries: 3,
+      connect_timeout_seconds: CONNECT_TIMEOUT_S,
+    }],
   });
 });
 
 after(async () => {
   await server?.stop();
   await pg?.cleanup();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
   fs.rmSync(pwnedFile, { force: true });
 });
 
@@ -284,7 +269,7 @@ test('postgres_init_schema applies migrations once, in one transaction, and dry_
   assert.equal(second.structuredContent.already_applied.length, 1);
   assert.equal(await schemaOf(), schema);
 
-  const migrations = path.join(dir, 'migrations');
+  const migrations = path.join(server.dir, 'migrations');
   fs.mkdirSync(migrations);
   fs.writeFileSync(path.join(migrations, '001_labels.sql'), 'CREATE TABLE labels (id int PRIMARY KEY);\n');
   fs.writeFileSync(path.join(migrations, '002_label_names.sql'), 'ALTER TABLE labels ADD COLUMN name text;\nINSERT INTO labels VALUES (1, \'one\');\n');
@@ -399,7 +384,7 @@ test("seed 003's environment alone (POSTGRES_HOST, ...) configures a postgres so
     args: ['--enable-pack', 'sql'],
     env: {
       DATABASE_URL: null, POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(pg.port), POSTGRES_DB: pg.database,
-      POSTGRES_USER: pg.user, POSTGRES_PASSWORD: pg.password, MCP_DATA_DIR: path.join(dir, 'data3'),
+      POSTGRES_USER: pg.user, POSTGRES_PASSWORD: pg.password, MCP_DATA_DIR: path.join(server.dir, 'data3'),
     },
   });
   try {
@@ -447,23 +432,14 @@ async function freezableProxy(targetPort) {
 
 test('a backend that stops answering: every call ends at its time limit, the breaker opens, and all recovers', async () => {
   const proxy = await freezableProxy(pg.port);
-  const config = path.join(dir, 'partition.toml');
-  fs.writeFileSync(config, `
-[packs.sql]
-[[packs.sql.sources]]
-name = "pg"
-type = "postgres"
-url = "postgresql://${pg.user}:${pg.password}@127.0.0.1:${proxy.port}/${pg.database}"
-statement_timeout_ms = 1000
-connect_timeout_seconds = 1
-breaker_failures = 3
-breaker_open_seconds = 1
-retries = 2
-`);
   const limitMs = 1000 + 1000 + 1000; // connect + statement + 1 s
-  const other = await startServer({
-    args: ['--enable-pack', 'sql', '--config', config, '--workers', '16'],
-    env: { DATABASE_URL: null, POSTGRES_HOST: null, MCP_DATA_DIR: path.join(dir, 'data2') },
+  const other = await startSqlServer({
+    prefix: 'mcpd-sql-pg-partition-',
+    args: ['--workers', '16'],
+    sources: [{
+      name: 'pg', url: `postgresql://${pg.user}:${pg.password}@127.0.0.1:${proxy.port}/${pg.database}`,
+      statement_timeout_ms: 1000, connect_timeout_seconds: 1, breaker_failures: 3, breaker_open_seconds: 1, retries: 2,
+    }],
   });
   const run = async (sql) => {
     const started = Date.now();

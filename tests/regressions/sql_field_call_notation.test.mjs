@@ -4,13 +4,10 @@
 // with a reason, and the superuser must find nothing changed; reads using the same words still work.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startServer } from '../integration/lib/mcpd.mjs';
+import { startSqlServer } from '../integration/lib/mcpd.mjs';
 import { startPostgres } from '../integration/lib/postgres.mjs';
 
-let pg, server, dir, victim, victimPid;
+let pg, server, victim, victimPid;
 const VICTIM_SECONDS = 55; // ended by after() long before that
 
 async function query(sql) {
@@ -50,23 +47,10 @@ before(async () => {
     else if (Date.now() > deadline) throw new Error('the victim session did not start');
     else await new Promise((r) => setTimeout(r, 100));
   }
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpd-sql-fieldcall-'));
-  const config = path.join(dir, 'mcpd.toml');
   // One connection, so that anything left on it would meet the next attempt.
-  fs.writeFileSync(config, `
-[packs.sql]
-[[packs.sql.sources]]
-name = "pg"
-type = "postgres"
-url = "${pg.url}"
-statement_timeout_ms = 3000
-pool_min = 1
-pool_max = 1
-retries = 1
-`);
-  server = await startServer({
-    args: ['--enable-pack', 'sql', '--config', config],
-    env: { DATABASE_URL: null, POSTGRES_HOST: null, MCP_DATA_DIR: path.join(dir, 'data') },
+  server = await startSqlServer({
+    prefix: 'mcpd-sql-fieldcall-',
+    sources: [{ name: 'pg', url: pg.url, statement_timeout_ms: 3000, pool_min: 1, pool_max: 1, retries: 1 }],
   });
 });
 
@@ -75,7 +59,6 @@ after(async () => {
   if (victimPid) await pg?.psql(`SELECT pg_terminate_backend(${victimPid})`).catch(() => null);
   await victim;
   await pg?.cleanup();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('every spelling of a dangerous call in field-call notation is refused, and nothing changes', async () => {

@@ -5,15 +5,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../integration/lib/mcpd.mjs';
+import { startSqlServer } from '../integration/lib/mcpd.mjs';
 import { startPostgres } from '../integration/lib/postgres.mjs';
 
 const README = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'README.md');
 
-let pg, server, dir;
+let pg, server;
 const bossPassword = crypto.randomBytes(12).toString('hex');
 const readerPassword = crypto.randomBytes(12).toString('hex');
 
@@ -63,35 +62,19 @@ before(async () => {
     INSERT INTO prices VALUES (1, 9.5), (2, 12);
   `, { asUser: true });
   await pg.psql(readmeRoleSql());
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpd-sql-privilege-'));
-  const config = path.join(dir, 'mcpd.toml');
   const url = (user, password) => `postgresql://${user}:${password}@127.0.0.1:${pg.port}/${pg.database}`;
-  fs.writeFileSync(config, `
-[packs.sql]
-[[packs.sql.sources]]
-name = "boss"
-type = "postgres"
-url = "${url('boss', bossPassword)}"
-pool_min = 1
-pool_max = 2
-
-[[packs.sql.sources]]
-name = "reader"
-type = "postgres"
-url = "${url('mcpd_reader', readerPassword)}"
-pool_min = 1
-pool_max = 2
-`);
-  server = await startServer({
-    args: ['--enable-pack', 'sql', '--config', config],
-    env: { DATABASE_URL: null, POSTGRES_HOST: null, MCP_DATA_DIR: path.join(dir, 'data') },
+  server = await startSqlServer({
+    prefix: 'mcpd-sql-privilege-',
+    sources: [
+      { name: 'boss', url: url('boss', bossPassword), pool_min: 1, pool_max: 2 },
+      { name: 'reader', url: url('mcpd_reader', readerPassword), pool_min: 1, pool_max: 2 },
+    ],
   });
 });
 
 after(async () => {
   await server?.stop();
   await pg?.cleanup();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('the README role can read, and cannot run the functions it takes back', async () => {
@@ -133,23 +116,13 @@ test('a superuser source is warned about in the log and in /health; the README r
 });
 
 test('the owner of the database is warned about the functions it can execute', async () => {
-  // A second mcpd, connected as the (non-superuser) owner of the database.
-  const config = path.join(dir, 'owner.toml');
-  fs.writeFileSync(config, `
-[packs.sql]
-[[packs.sql.sources]]
-name = "owner"
-type = "postgres"
-url = "${pg.url}"
-pool_min = 1
-pool_max = 1
-`);
   // The README's SQL took these from PUBLIC; granted to the owner, they are what it is warned about.
   await pg.psql(`GRANT EXECUTE ON FUNCTION lo_create(oid), pg_advisory_lock(bigint), pg_cancel_backend(integer),
     dblink_exec(text) TO ${pg.user};`);
-  const owner = await startServer({
-    args: ['--enable-pack', 'sql', '--config', config],
-    env: { DATABASE_URL: null, POSTGRES_HOST: null, MCP_DATA_DIR: path.join(dir, 'owner-data') },
+  // A second mcpd, connected as the (non-superuser) owner of the database.
+  const owner = await startSqlServer({
+    prefix: 'mcpd-sql-privilege-owner-',
+    sources: [{ name: 'owner', url: pg.url, pool_min: 1, pool_max: 1 }],
   });
   try {
     const r = await fetch(owner.base + '/call_tool', {

@@ -3,15 +3,12 @@
 // and resets its connection; with a pool of one, the next call runs on the same, clean, session.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { startServer } from '../integration/lib/mcpd.mjs';
+import { startSqlServer } from '../integration/lib/mcpd.mjs';
 import { startPostgres } from '../integration/lib/postgres.mjs';
 
 const STATEMENT_TIMEOUT_MS = 3000; // shown by SHOW statement_timeout as "3s"
 
-let pg, server, dir;
+let pg, server;
 
 async function query(sql) {
   const r = await fetch(server.base + '/call_tool', {
@@ -53,31 +50,19 @@ before(async () => {
     END $$;
     CREATE FUNCTION make_object() RETURNS oid LANGUAGE sql AS 'SELECT lo_create(0)';
   `, { asUser: true });
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpd-sql-pooled-'));
-  const config = path.join(dir, 'mcpd.toml');
   // One connection: every call reuses the one before it.
-  fs.writeFileSync(config, `
-[packs.sql]
-[[packs.sql.sources]]
-name = "pg"
-type = "postgres"
-url = "${pg.url}"
-statement_timeout_ms = ${STATEMENT_TIMEOUT_MS}
-pool_min = 1
-pool_max = 1
-retries = 1
-connect_timeout_seconds = 5
-`);
-  server = await startServer({
-    args: ['--enable-pack', 'sql', '--config', config],
-    env: { DATABASE_URL: null, POSTGRES_HOST: null, MCP_DATA_DIR: path.join(dir, 'data') },
+  server = await startSqlServer({
+    prefix: 'mcpd-sql-pooled-',
+    sources: [{
+      name: 'pg', url: pg.url, statement_timeout_ms: STATEMENT_TIMEOUT_MS, pool_min: 1, pool_max: 1, retries: 1,
+      connect_timeout_seconds: 5,
+    }],
   });
 });
 
 after(async () => {
   await server?.stop();
   await pg?.cleanup();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function assertClean(row, pid, what) {

@@ -1,6 +1,7 @@
 // Test harness: starts the real mcpd binary as a process and finds the port it bound.
 // MCPD_BIN (the binary) and MCPD_TOOLS (tools/, holding the pinned npm packages) come from ctest.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,6 +69,53 @@ export async function startServer({ args = [], env = {}, http = '127.0.0.1:0', s
       return exited;
     },
   };
+}
+
+/**
+ * Starts mcpd with the sql pack and the given PostgreSQL sources ({ name, url, ...settings }, each
+ * written as a [[packs.sql.sources]] table of type "postgres"), from a temp folder of its own that holds
+ * the config and the data. `args` and `env` add to startServer's; the environment's PostgreSQL settings
+ * are removed so that only these sources exist. Returns startServer's object plus `dir`; its stop()
+ * also removes the folder.
+ */
+export async function startSqlServer({ sources, prefix = 'mcpd-sql-', args = [], env = {} }) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  try {
+    const config = path.join(dir, 'mcpd.toml');
+    fs.writeFileSync(config, sqlConfig(sources));
+    const server = await startServer({
+      args: ['--enable-pack', 'sql', '--config', config, ...args],
+      env: { DATABASE_URL: null, POSTGRES_HOST: null, MCP_DATA_DIR: path.join(dir, 'data'), ...env },
+    });
+    const stopProcess = server.stop;
+    return {
+      ...server,
+      dir,
+      async stop(signal) {
+        try {
+          return await stopProcess(signal);
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  } catch (err) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+// The [packs.sql] TOML for the sources; a JSON string is also a valid TOML basic string.
+function sqlConfig(sources) {
+  const tables = sources.map(({ name, url, ...settings }) => {
+    const lines = Object.entries({ name, type: 'postgres', url, ...settings }).map(([key, value]) => {
+      if (typeof value === 'string') return `${key} = ${JSON.stringify(value)}`;
+      if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') return `${key} = ${value}`;
+      throw new Error(`sql source setting ${key} must be a string, a finite number or a boolean, not ${String(value)}`);
+    });
+    return ['[[packs.sql.sources]]', ...lines].join('\n');
+  });
+  return ['[packs.sql]', ...tables].join('\n\n') + '\n';
 }
 
 // The environment without variables that would change mcpd's configuration behind a test's back.
