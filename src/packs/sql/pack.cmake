@@ -1,6 +1,8 @@
 # The sql pack: the mcpd-sql.so plug-in (libpq lives only in there), and mcpd_sql, the same objects
 # as a static library for the tests. Included by the root CMakeLists.txt after the mcpd target.
 add_library(mcpd_sql_objects OBJECT
+  src/packs/sql/sql_lexer.cpp
+  src/packs/sql/denied_functions.cpp
   src/packs/sql/statement_guard.cpp
   src/packs/sql/source_settings.cpp
   src/packs/sql/result_format.cpp
