@@ -62,15 +62,9 @@ bool Dispatcher::handle(const SessionPtr& session, const json::value& message, c
   auto& msg = std::get<Message>(classified);
   session->touch();
   switch (msg.kind) {
-    case MessageKind::Request: {
-      // An answer over the bound is measured (not built as text) and replaced, whatever produced it.
-      auto bounded = [reply, id = msg.id, max = limits_.max_response_bytes](std::optional<json::object> answer) {
-        if (answer && serialized_size(*answer, max) > max) answer = make_error(id, response_too_large(max));
-        reply(std::move(answer));
-      };
-      handle_request(session, msg, bounded);
+    case MessageKind::Request:
+      handle_request(session, msg, reply);
       return true;
-    }
     case MessageKind::Notification:
       handle_notification(session, msg);
       return false;
@@ -108,8 +102,9 @@ void Dispatcher::handle_notification(const SessionPtr& session, const Message& m
 void Dispatcher::handle_request(const SessionPtr& session, const Message& msg, const Reply& reply) {
   const std::string& m = msg.method;
   auto answer = [&](Result r) {
-    if (auto* e = std::get_if<RpcError>(&r)) reply(make_error(msg.id, *e));
-    else reply(make_result(msg.id, std::move(std::get<json::value>(r))));
+    // Every answer is held to the bound here, where all of them pass (tools/call's below).
+    if (auto* e = std::get_if<RpcError>(&r)) reply(within_bound(make_error(msg.id, *e), msg.id, limits_.max_response_bytes));
+    else reply(within_bound(make_result(msg.id, std::move(std::get<json::value>(r))), msg.id, limits_.max_response_bytes));
   };
   if (m == "initialize") return answer(initialize(*session, msg.params));
   if (m == "ping") return answer(json::object{});
@@ -185,12 +180,13 @@ void Dispatcher::tools_call(const SessionPtr& session, const Message& msg, const
     args = a->get_object();
   }
   json::value id = msg.id;
-  call_tool(session, id, *name, std::move(args), progress_token_of(msg.params), [reply, id](ToolOutcome outcome) {
+  call_tool(session, id, *name, std::move(args), progress_token_of(msg.params),
+            [reply, id, max = limits_.max_response_bytes](ToolOutcome outcome) {
     if (auto* e = std::get_if<RpcError>(&outcome)) {
       if (e->code == 0) return reply(std::nullopt);  // cancelled: no answer
-      return reply(make_error(id, *e));
+      return reply(within_bound(make_error(id, *e), id, max));
     }
-    reply(make_result(id, std::get<ToolResult>(std::move(outcome)).to_json()));
+    reply(within_bound(make_result(id, std::get<ToolResult>(std::move(outcome)).to_json()), id, max));
   });
 }
 

@@ -66,6 +66,9 @@ std::size_t serialized_size(const json::object& value, std::size_t limit);
 
 // The error that replaces an answer larger than `max_bytes`.
 RpcError response_too_large(std::size_t max_bytes);
+// `answer` when its JSON text takes at most `max_bytes`, else the error answer to request `id` saying
+// it was too large: the one bound on every answer the dispatcher sends.
+json::object within_bound(json::object answer, const json::value& id, std::size_t max_bytes);
 
 // How many members the JSON array in `text` has, found by scanning the text without parsing it and
 // counted only up to `limit` + 1; nullopt when the text is not an array. For valid JSON the count is

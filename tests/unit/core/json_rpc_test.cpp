@@ -3,6 +3,10 @@
 
 #include "core/json_rpc.hpp"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 using namespace mcpd::core;
 
 namespace {
@@ -125,6 +129,26 @@ TEST(JsonRpc, BatchAnswersStayWithinTheByteBudget) {
   only_notifications.add(std::nullopt);
   only_notifications.seal();
   EXPECT_EQ(none, "");
+}
+
+// parse_json skips the budget for messages up to a 32nd of it, on the ground that no text takes more
+// than 24 bytes of memory per byte once parsed: the densest shapes must fit a budget of 24x their size.
+TEST(JsonRpc, NoTextParsesIntoMoreThan24BytesPerByte) {
+  const std::vector<std::pair<std::string, std::string>> shapes = {
+      {"1", ","}, {"[1]", ","}, {"[]", ","}, {"{}", ","}, {"\"\"", ","}, {"{\"a\":1}", ","},
+      {"[[1]]", ","}, {"[{}]", ","}, {"1e5", ","}, {"null", ","}, {"true", ","}};
+  for (const auto& [item, sep] : shapes) {
+    std::string text = "[" + item;
+    while (text.size() < (64u << 10)) text += sep + item;
+    text += "]";
+    EXPECT_TRUE(std::holds_alternative<boost::json::value>(parse_json(text, 24 * text.size()))) << "[" << item << ",...]";
+  }
+  for (const std::string key : {"", "a"}) {  // members with empty or repeated keys
+    std::string members = "{";
+    for (int i = 0; members.size() < (64u << 10); ++i) members += std::string(i ? "," : "") + "\"" + key + "\":1";
+    members += "}";
+    EXPECT_TRUE(std::holds_alternative<boost::json::value>(parse_json(members, 24 * members.size()))) << key;
+  }
 }
 
 TEST(JsonRpc, ParsingIsBoundedByMemoryNotBytesOnTheWire) {
