@@ -211,19 +211,30 @@ std::variant<PgResult, PgFailure> PgConnection::collect(Clock::time_point deadli
   return last;
 }
 
-std::optional<PgFailure> PgConnection::reset(Clock::time_point deadline) {
-  // ROLLBACK (only when a transaction is open), then DISCARD ALL on its own: it refuses to run in
-  // the implicit transaction of a multi-statement string, and as one statement it is about ten times
-  // cheaper than its pieces sent in one string (0.05 ms against 0.7 ms with pgbench). Its RESET ALL
-  // returns every setting to the value of the startup packet, so read-only, statement_timeout,
-  // DateStyle, bytea_output and UTF8 come back as open() set them; the two reported ones are checked.
+std::optional<PgFailure> PgConnection::reset(Reset depth, Clock::time_point deadline) {
+  // After a rolled-back read, ROLLBACK has undone every setting, LISTEN, temporary table and cursor;
+  // what outlives a transaction is released in the same string: session advisory locks, prepared
+  // statements, cached sequence values. One round trip, where ROLLBACK then DISCARD ALL took two
+  // (measured with bench/sql: the extra round trip doubled the time mcpd adds to a call). After a
+  // lease that may have committed, settings may persist too: DISCARD ALL, on its own, since it
+  // refuses to run in the implicit transaction of a multi-statement string. Its RESET ALL returns
+  // every setting to the value of the startup packet (read-only, statement_timeout, DateStyle,
+  // bytea_output, UTF8), and the two the server reports are checked.
   auto failed = [this](std::string why) {
     broken_ = true;
     return PgFailure{PgFailure::Kind::connection, "the connection could not be cleaned for reuse: " + why, ""};
   };
   if (broken_ || PQstatus(conn_) != CONNECTION_OK) return failed("it is closed");
-  for (const char* sql : {"ROLLBACK", "DISCARD ALL"}) {
-    if (sql[0] == 'R' && PQtransactionStatus(conn_) == PQTRANS_IDLE) continue;
+  const bool open = PQtransactionStatus(conn_) != PQTRANS_IDLE;
+  std::vector<const char*> steps;
+  if (depth == Reset::after_read) {
+    steps.push_back(open ? "ROLLBACK; SELECT pg_catalog.pg_advisory_unlock_all(); DEALLOCATE ALL; DISCARD SEQUENCES"
+                         : "SELECT pg_catalog.pg_advisory_unlock_all(); DEALLOCATE ALL; DISCARD SEQUENCES");
+  } else {
+    if (open) steps.push_back("ROLLBACK");
+    steps.push_back("DISCARD ALL");
+  }
+  for (const char* sql : steps) {
     if (auto f = send(sql, nullptr, false, deadline)) return failed(f->message);
     auto done = collect(deadline);
     if (auto* f = std::get_if<PgFailure>(&done)) return failed(f->message);

@@ -72,11 +72,15 @@ class PgConnection {
     return run(sql, PgParams{}, deadline);
   }
 
+  // How much of the session a reset must undo: after_read when every statement the caller sent ran
+  // in a transaction that ends in ROLLBACK, after_commit when one may have committed.
+  enum class Reset { after_read, after_commit };
   // Puts the session back as open() left it before the connection goes back to the pool: rolls back
-  // any transaction, then DISCARD ALL (session advisory locks, cursors, prepared statements, LISTENs,
-  // temporary tables, plans, and every setting back to its startup value), and checks read-only and
-  // UTF-8. A failure marks the connection broken: close it.
-  std::optional<PgFailure> reset(Clock::time_point deadline);
+  // any transaction and releases what outlives one (session advisory locks, prepared statements,
+  // cached sequence values); after_commit, DISCARD ALL instead (every setting back to its startup
+  // value, LISTENs, cursors, temporary tables too). Checks read-only and UTF-8. A failure marks the
+  // connection broken: close it.
+  std::optional<PgFailure> reset(Reset depth, Clock::time_point deadline);
 
   // "PostgreSQL refused the statement: <message> (SQLSTATE xxxxx)", from an error result.
   PgFailure failure_from(const PGresult* result);

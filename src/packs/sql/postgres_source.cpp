@@ -7,11 +7,11 @@
 //    parsed), after the statement check, inside BEGIN READ ONLY, and the transaction always ends in
 //    ROLLBACK: whatever a read-only transaction still lets through (a large object created, a
 //    notification, a setting changed) is undone.
-//  - Every lease ends with a reset (PgConnection::reset: ROLLBACK, then DISCARD ALL) before the
-//    connection goes back to the pool: session advisory locks released, session state discarded,
-//    every setting back to its startup value, read-only checked. A connection that cannot be reset
-//    is closed, never reused, so no caller inherits what the previous one left behind (a lock taken
-//    by a function the role owns).
+//  - Every lease ends with a reset (PgConnection::reset) before the connection goes back to the
+//    pool: after a read, ROLLBACK and the release of what outlives a transaction (session advisory
+//    locks, prepared statements) in one round trip; after a write, DISCARD ALL. Read-only is
+//    checked. A connection that cannot be reset is closed, never reused, so no caller inherits what
+//    the previous one left behind (a lock taken by a function the role owns).
 //  - The first connection of a source checks the role: superuser, role or database creation, the
 //    server file and signalling roles, EXECUTE on functions that write, lock, signal, read server files
 //    or open connections. Each finding is a warning (log, /health details), not a refusal: /health
@@ -69,7 +69,7 @@ constexpr seconds kProbeEvery{5};                   // maintain() skips its prob
 constexpr seconds kTablesEvery{30};                 // known_tables() refresh
 constexpr milliseconds kMigrationTimeout{60000};    // per statement, at least (migrations may be slow)
 constexpr std::int64_t kInitSchemaLock = 0x6d637064;  // "mcpd": serializes concurrent init_schema runs
-constexpr milliseconds kResetTime{2000};            // a reset is two short round trips; past this, close
+constexpr milliseconds kResetTime{2000};            // a reset is one or two short round trips; past this, close
 
 // Functions a read-only caller should not be able to execute: they write (large objects, even in a
 // read-only transaction), take session locks, signal other backends, read server files, change
@@ -257,7 +257,9 @@ Outcome<T> PostgresSource::run(const Operation<T>& op, bool idempotent, Clock::t
     }
     // Clean before reuse; the reset's own failure does not change the call's answer.
     if (!lease->broken() && !lease->lost()) {
-      if (auto f = lease->reset(Clock::now() + kResetTime))
+      // Reads (idempotent) ran in a transaction that ends in ROLLBACK; anything else may have committed.
+      const auto depth = idempotent ? PgConnection::Reset::after_read : PgConnection::Reset::after_commit;
+      if (auto f = lease->reset(depth, Clock::now() + kResetTime))
         infra::log::debug("sql connection closed instead of reused", {{"source", settings_.name}, {"reason", f->message}});
     }
     if (lease->lost()) epoch_.fetch_add(1);
@@ -622,7 +624,7 @@ void PostgresSource::check_privileges(PgConnection& c, Clock::time_point deadlin
       "WHERE pg_catalog.pg_has_role(r.oid, g::name, 'MEMBER')), ', '), "
       "pg_catalog.array_to_string(ARRAY(SELECT DISTINCT p.proname::text FROM pg_catalog.pg_proc p "
       "WHERE p.proname::text = ANY ($1::text[]) AND pg_catalog.has_function_privilege(p.oid, 'EXECUTE') ORDER BY 1), "
-      "', ') "
+      "', '), pg_catalog.has_function_privilege('pg_catalog.pg_advisory_unlock_all()', 'EXECUTE') "
       "FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
       PgParams{std::string(kRiskyFunctions)}, deadline);
   const PGresult* res = nullptr;
@@ -643,6 +645,9 @@ void PostgresSource::check_privileges(PgConnection& c, Clock::time_point deadlin
     if (text(res, 0, 3) == "t") report.warnings.push_back("can create databases");
     if (std::string m = text(res, 0, 4); !m.empty()) report.warnings.push_back("is a member of " + m);
     if (std::string f = text(res, 0, 5); !f.empty()) report.warnings.push_back("can execute " + f);
+    if (text(res, 0, 6) != "t")
+      report.warnings.push_back("cannot execute pg_advisory_unlock_all(), which cleans connections for reuse, so "
+                                "each connection is closed after one call");
   }
   if (!report.warnings.empty()) {
     std::string all;
