@@ -1,5 +1,6 @@
-// Runs every tests/transcripts/*.transcript through the real stdio transport and dispatcher with the
-// conformance pack. A transcript is behaviour written down as data:
+// Runs every tests/transcripts/conformance/*.transcript through the real stdio transport and dispatcher
+// with the conformance pack, in-process (the other packs' transcripts run against the real binary:
+// tests/transcripts/run.mjs). A transcript is behaviour written down as data:
 //   > a line the client sends (sent verbatim, so malformed JSON can be tested)
 //   < a message the server must send next; objects match as subsets, "<any>" matches any value
 //   # a comment
@@ -86,7 +87,7 @@ TEST_P(Transcript, Replays) {
     static const json::object kNoSettings;
     core::PackContext ctx{registry, sessions, kNoSettings};
     packs::conformance::make_pack()->register_into(ctx);
-    infra::WorkerPool pool(2);
+    infra::WorkerPool pool(2, 64);
     core::Dispatcher dispatcher(registry, core::ServerInfo{"mcpd", "mcpd", "test", ""}, &pool, nullptr, 4);
     transport::StdioServer server(dispatcher, sessions, 4096, in_fd, out_fd);
     server.run(std::chrono::seconds(5));

@@ -1,13 +1,16 @@
 // `mcpd kb sync|search|list|stats`: the knowledge pack from the command line, in-process, through
-// the same tool handlers the MCP clients use.
+// the same dispatcher and tool handlers the MCP clients use.
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
+#include "app/call_recorder.hpp"
 #include "app/commands.hpp"
 #include "app/pack_catalog.hpp"
 #include "core/call_context.hpp"
+#include "core/dispatcher.hpp"
 #include "core/session_manager.hpp"
 
 namespace mcpd::app {
@@ -68,6 +71,7 @@ int run_kb(const KbFlags& flags) {
 
   auto bar = std::make_shared<ProgressBar>(flags.command == "sync" && ::isatty(1));
   auto session = std::make_shared<core::Session>("cli", bar);
+  session->set_principal("cli");
   session->mark_initialized("2025-11-25", {}, {});
   json::object args;
   std::string tool;
@@ -92,16 +96,38 @@ int run_kb(const KbFlags& flags) {
     tool = "sync_status";
     if (flags.command == "check") args["check"] = true;
   }
-  const core::Tool* handler = registry.find_tool(tool);
+  // Through the dispatcher, like every MCP client: argument validation, the fault boundary and the
+  // audit log apply. Without a worker pool the call runs on this thread and `done` is called before
+  // call_tool returns.
+  std::unique_ptr<infra::AuditLog> audit;
+  if (config->audit_enabled) {
+    try {
+      audit = std::make_unique<infra::AuditLog>(
+          audit_path(*config),
+          infra::AuditSettings{.retention_days = config->audit_retention_days, .max_bytes = config->audit_max_bytes});
+    } catch (const std::exception& e) {
+      std::cerr << "mcpd kb: cannot open the audit log " << audit_path(*config) << ": " << e.what()
+                << " (set audit.path, or audit.enabled = false)\n";
+      return 1;
+    }
+  }
+  CallRecorder recorder(nullptr, audit.get());
+  core::Dispatcher dispatcher(registry, core::ServerInfo{}, nullptr, &recorder);
+  std::optional<core::ToolOutcome> outcome;
   // A progress token makes sync_sources wait for its job (and report progress) before answering.
-  core::CallContext call(session, json::value(1), flags.command == "sync" ? json::value(1) : json::value(nullptr));
-  auto outcome = handler->handler(call, args);
+  dispatcher.call_tool(session, json::value(1), tool, std::move(args),
+                       flags.command == "sync" ? json::value(1) : json::value(nullptr),
+                       [&outcome](core::ToolOutcome o) { outcome.emplace(std::move(o)); });
   bar->finish();
-  if (auto* e = std::get_if<core::RpcError>(&outcome)) {
-    std::cerr << "mcpd kb: " << e->message << "\n";
+  if (!outcome || outcome->cancelled()) {
+    std::cerr << "mcpd kb: the call did not finish\n";
     return 2;
   }
-  auto& result = std::get<core::ToolResult>(outcome);
+  if (outcome->failed()) {
+    std::cerr << "mcpd kb: " << outcome->error().message << "\n";
+    return 2;
+  }
+  auto& result = outcome->value();
   if (result.is_error) {
     std::cerr << "mcpd kb: " << result.content.at(0).at("text").as_string().c_str() << "\n";
     return 1;

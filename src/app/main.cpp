@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   audit->add_option("--until", audit_flags.until, "Before this ISO-8601 time");
   audit->add_option("--tool", audit_flags.tool, "Only this tool");
   audit->add_option("--principal", audit_flags.principal, "Only calls by this API key id (or anonymous)");
-  audit->add_option("--outcome", audit_flags.outcome, "ok, error (every failure), tool_error, cancelled, unknown_tool");
+  audit->add_option("--outcome", audit_flags.outcome, "ok, error (every failure), tool_error, busy, cancelled, unknown_tool");
   audit->add_option("--limit", audit_flags.limit, "Rows to show (default 50)");
   audit->add_flag("--json", audit_flags.json, "One JSON object per line");
   mcpd::app::add_serve_flags(*audit, audit_flags.serve);

@@ -1,12 +1,15 @@
 // `mcpd serve`: builds the registry from the enabled packs and runs the transports until SIGTERM.
+// run_serve, at the bottom, reads as the list of steps; each step is a function or method above it.
 #include <csignal>
 #include <iostream>
 #include <thread>
 
+#include "app/call_recorder.hpp"
 #include "app/commands.hpp"
 #include "app/pack_catalog.hpp"
 #include "app/version.hpp"
 #include "core/dispatcher.hpp"
+#include "core/fault.hpp"
 #include "infra/audit_log.hpp"
 #include "infra/crypto.hpp"
 #include "infra/logging.hpp"
@@ -23,47 +26,6 @@ namespace json = boost::json;
 namespace asio = boost::asio;
 
 namespace {
-
-// Counts tool calls into the metrics, logs each at debug level, and records each in the audit log.
-class CallRecorder : public core::CallObserver {
- public:
-  CallRecorder(infra::Metrics& metrics, infra::AuditLog* audit) : metrics_(metrics), audit_(audit) {}
-  bool wants_arguments() const override { return audit_ != nullptr; }
-  void on_tool_call(const core::ToolCallEvent& call) override {
-    metrics_.tool_call(call.tool, call.outcome, call.seconds);
-    if (infra::log::enabled(infra::log::Level::Debug))
-      infra::log::debug("tool call", {{"tool", call.tool}, {"outcome", call.outcome}, {"principal", call.session.principal()},
-                                      {"ms", call.seconds * 1000.0}});
-    if (audit_) audit_->record(audit_record(call));
-  }
-
- private:
-  static infra::AuditRecord audit_record(const core::ToolCallEvent& call) {
-    infra::AuditRecord r;
-    r.principal = call.session.principal();
-    r.session = call.session.id();
-    r.tool = std::string(call.tool);
-    r.raw_arguments = call.arguments;  // redacted by the audit log's writer thread
-    r.outcome = std::string(call.outcome);
-    r.duration_ms = call.seconds * 1000.0;
-    if (!call.result) {
-      r.error = "unknown tool";
-    } else if (auto* e = std::get_if<core::RpcError>(call.result)) {
-      r.error = infra::mask_text(e->message);
-    } else {
-      const auto& result = std::get<core::ToolResult>(*call.result);
-      if (result.is_error && !result.content.empty() && result.content[0].is_object())
-        if (auto text = result.content[0].as_object().if_contains("text"); text && text->is_string())
-          r.error = infra::mask_text(std::string(text->get_string().subview(0, std::min<std::size_t>(500, text->get_string().size()))));
-      if (auto v = result.audit.if_contains("rows"); v && v->is_int64()) r.rows = v->get_int64();
-      if (auto v = result.audit.if_contains("bytes"); v && v->is_int64()) r.bytes = v->get_int64();
-    }
-    return r;
-  }
-
-  infra::Metrics& metrics_;
-  infra::AuditLog* audit_;
-};
 
 using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
 
@@ -86,17 +48,25 @@ asio::awaitable<void> drain_and_stop(asio::io_context& io, WorkGuard& work, core
   io.stop();
 }
 
-}  // namespace
+// A start-up step that failed: it has said why on stderr; run_serve exits with `code`.
+struct StartupFailed {
+  int code;
+};
 
-int run_serve(const ServeFlags& flags) {
+// Step 1: the effective settings (defaults < file < environment < flags), with logging set up.
+infra::Config load_settings(const ServeFlags& flags) {
   auto loaded = load_config(flags);
-  if (!loaded) return 2;
-  const infra::Config& config = *loaded;
-  infra::log::set_level(config.log_level);
+  if (!loaded) throw StartupFailed{2};
+  infra::log::set_level(loaded->log_level);
+  core::set_fault_sink([](std::string_view id, std::string_view where, std::string_view what) {
+    infra::log::error("handler failed", {{"id", id}, {"in", where}, {"error", infra::mask_text(std::string(what))}});
+  });
+  return std::move(*loaded);
+}
 
-  core::Registry registry;
-  core::SessionManager sessions(config.max_sessions, std::chrono::seconds(config.session_idle_seconds),
-                                [] { return infra::random_hex(16); }, config.sessions_per_key());
+// Step 2: each enabled pack, built and registered with its settings.
+std::vector<std::unique_ptr<core::Pack>> load_packs(const infra::Config& config, core::Registry& registry,
+                                                    core::SessionManager& sessions) {
   std::vector<std::unique_ptr<core::Pack>> packs;
   for (const auto& name : config.enabled_packs) {
     std::unique_ptr<core::Pack> pack;
@@ -104,13 +74,13 @@ int run_serve(const ServeFlags& flags) {
       pack = make_pack(name);
     } catch (const std::exception& e) {
       std::cerr << "mcpd: packs." << name << ": " << e.what() << "\n";
-      return 1;
+      throw StartupFailed{1};
     }
     if (!pack) {
       std::string known;
       for (auto& n : pack_names()) known += (known.empty() ? "" : ", ") + n;
       std::cerr << "mcpd: configuration error: packs.enabled: unknown pack '" << name << "' (known: " << known << ")\n";
-      return 2;
+      throw StartupFailed{2};
     }
     static const json::object kNoSettings;
     auto it = config.pack_settings.find(name);
@@ -119,119 +89,205 @@ int run_serve(const ServeFlags& flags) {
       pack->register_into(ctx);
     } catch (const std::exception& e) {
       std::cerr << "mcpd: configuration error: packs." << name << ": " << e.what() << "\n";
-      return 2;
+      throw StartupFailed{2};
     }
     packs.push_back(std::move(pack));
   }
+  return packs;
+}
 
-  infra::WorkerPool pool(config.workers);
-  infra::Metrics metrics;
+// Step 3: the audit log (null when audit.enabled = false). Only a quick check that the file can be
+// written happens here; the database is opened and pruned on the log's own thread.
+std::unique_ptr<infra::AuditLog> open_audit_log(const infra::Config& config, infra::Metrics& metrics) {
+  if (!config.audit_enabled) return nullptr;
   std::unique_ptr<infra::AuditLog> audit;
-  if (config.audit_enabled) {
-    try {
-      audit = std::make_unique<infra::AuditLog>(audit_path(config), config.audit_retention_days);
-    } catch (const std::exception& e) {
-      std::cerr << "mcpd: cannot open the audit log " << audit_path(config) << ": " << e.what()
-                << " (set audit.path, or audit.enabled = false)\n";
-      return 1;
-    }
-    metrics.add_gauge("mcpd_audit_dropped_total", "Tool calls the audit log could not record.",
-                      [&] { return static_cast<double>(audit->dropped()); });
+  try {
+    audit = std::make_unique<infra::AuditLog>(
+        audit_path(config), infra::AuditSettings{.retention_days = config.audit_retention_days, .max_bytes = config.audit_max_bytes});
+  } catch (const std::exception& e) {
+    std::cerr << "mcpd: cannot open the audit log " << audit_path(config) << ": " << e.what()
+              << " (set audit.path, or audit.enabled = false)\n";
+    throw StartupFailed{1};
   }
-  CallRecorder observer(metrics, audit.get());
+  metrics.add_gauge("mcpd_audit_dropped_total", "Tool calls the audit log could not record.",
+                    [log = audit.get()] { return static_cast<double>(log->dropped()); });
+  metrics.add_gauge("mcpd_audit_pruned_total", "Audit log rows deleted past audit.retention_days or beyond audit.max_bytes.",
+                    [log = audit.get()] { return static_cast<double>(log->pruned()); });
+  return audit;
+}
+
+// Step 4 (with the dispatcher itself): its limits, and the gauges of what it serves.
+void configure_dispatcher(core::Dispatcher& dispatcher, const infra::Config& config, infra::Metrics& metrics,
+                          core::SessionManager& sessions, infra::WorkerPool& pool) {
+  dispatcher.set_limits({config.max_batch, config.max_response_bytes, 2 * config.max_body_bytes});
+  metrics.add_gauge("mcpd_sessions", "Live MCP sessions.", [&sessions] { return static_cast<double>(sessions.size()); });
+  metrics.add_gauge("mcpd_sessions_evicted_total", "Idle sessions ended to make room for new ones (a key at its cap, or all sessions in use).",
+                    [&sessions] { return static_cast<double>(sessions.evicted()); });
+  metrics.add_gauge("mcpd_worker_queue", "Blocking calls waiting for or running on a worker.",
+                    [&pool] { return static_cast<double>(pool.queued()); });
+  metrics.add_gauge("mcpd_worker_refused_total", "Blocking calls refused as busy because the worker queue was full.",
+                    [&pool] { return static_cast<double>(pool.refused()); });
+}
+
+core::ServerInfo server_info() {
   core::ServerInfo info;
   info.version = std::string(kVersion);
   info.instructions = "mcpd serves tool packs over MCP. Call tools/list to see what is enabled.";
-  core::Dispatcher dispatcher(registry, info, &pool, &observer);
-  dispatcher.set_limits({config.max_batch, config.max_response_bytes, 2 * config.max_body_bytes});
-  metrics.add_gauge("mcpd_sessions", "Live MCP sessions.", [&] { return static_cast<double>(sessions.size()); });
-  metrics.add_gauge("mcpd_sessions_evicted_total", "Idle sessions ended to make room for new ones (a key at its cap, or all sessions in use).",
-                    [&] { return static_cast<double>(sessions.evicted()); });
-  metrics.add_gauge("mcpd_worker_queue", "Tool calls waiting for a worker.", [&] { return static_cast<double>(pool.queued()); });
+  return info;
+}
 
-  std::thread stdio_thread;
-  std::unique_ptr<transport::StdioServer> stdio;
-  asio::io_context io(config.threads);
-  WorkGuard work = asio::make_work_guard(io);
-
-  transport::Authenticator auth(config.api_keys);
-  transport::OriginGuard guard(config.allowed_origins, config.allowed_hosts);
-  transport::RateLimiter limiter(config.rate_limit_per_second, config.rate_limit_burst);
-  transport::HttpContext http_ctx{dispatcher, sessions, metrics, auth, guard, config.replay_events, std::string(kVersion),
-                                  &pool, limiter.enabled() ? &limiter : nullptr};
-  transport::McpRouter router(http_ctx);
+transport::HttpLimits http_limits(const infra::Config& config) {
   transport::HttpLimits limits;
   limits.max_body_bytes = config.max_body_bytes;
   limits.header_timeout = std::chrono::seconds(config.header_timeout_seconds);
   limits.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
   limits.single_threaded = config.threads == 1;
-  transport::HttpServer server(io, router, limits);
+  return limits;
+}
 
-  try {
-    if (config.http) {
-      auto port = server.listen(*config.http, false);
-      infra::log::info("listening", {{"transport", "http"}, {"address", config.http->host + ":" + std::to_string(port)},
-                                     {"mcp", "/mcp"}, {"auth", auth.required()}, {"packs", json::value_from(config.enabled_packs)}});
+// Steps 5-7: the transports around the dispatcher (HTTP listeners, stdio) and what runs on their
+// io_context (idle-session sweeps, signals, the graceful shutdown).
+class Transports {
+ public:
+  Transports(const infra::Config& config, core::Dispatcher& dispatcher, core::SessionManager& sessions,
+             infra::Metrics& metrics, infra::WorkerPool& pool)
+      : config_(config),
+        dispatcher_(dispatcher),
+        sessions_(sessions),
+        io_(config.threads),
+        work_(asio::make_work_guard(io_)),
+        auth_(config.api_keys),
+        guard_(config.allowed_origins, config.allowed_hosts),
+        limiter_(config.rate_limit_per_second, config.rate_limit_burst),
+        http_ctx_{dispatcher, sessions, metrics, auth_, guard_, config.replay_events, std::string(kVersion),
+                  &pool, limiter_.enabled() ? &limiter_ : nullptr},
+        router_(http_ctx_),
+        server_(io_, router_, http_limits(config)),
+        sweeper_(io_),
+        signals_(io_, SIGTERM, SIGINT) {}
+
+  // Step 5: binds the listeners (a bad address fails start-up), then starts the idle-session
+  // sweeps, the signal handlers and stdio.
+  void start() {
+    listen();
+    sweep_idle_sessions();
+    signals_.async_wait([this](boost::system::error_code ec, int sig) {
+      if (!ec) begin_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    });
+    std::signal(SIGPIPE, SIG_IGN);
+    if (config_.stdio) {
+      stdio_ = std::make_unique<transport::StdioServer>(dispatcher_, sessions_, config_.max_body_bytes);
+      stdio_thread_ = std::thread([this] {
+        stdio_->run(std::chrono::seconds(config_.drain_seconds));
+        // stdin closed: the client is gone, so is the stdio-only server.
+        asio::post(io_, [this] { if (!config_.http) begin_shutdown("stdin closed"); });
+      });
     }
-    if (config.status) {
-      auto port = server.listen(*config.status, true);
-      infra::log::info("listening", {{"transport", "status"}, {"address", config.status->host + ":" + std::to_string(port)}});
+  }
+
+  // Step 6: serves on the I/O threads until a signal (or stdin closing) has drained the server.
+  void wait_for_signal() {
+    std::vector<std::thread> io_threads;
+    for (int i = 1; i < config_.threads; ++i) io_threads.emplace_back([this] { io_.run(); });
+    io_.run();
+    for (auto& t : io_threads) t.join();
+  }
+
+  // Step 7: stdio's thread is the last to finish.
+  void shut_down() {
+    if (stdio_thread_.joinable()) {
+      if (stdio_) stdio_->stop();
+      stdio_thread_.join();
     }
-  } catch (const std::exception& e) {
-    std::cerr << "mcpd: cannot listen: " << e.what() << "\n";
-    return 1;
+  }
+
+ private:
+  void listen() {
+    try {
+      if (config_.http) {
+        auto port = server_.listen(*config_.http, false);
+        infra::log::info("listening", {{"transport", "http"}, {"address", config_.http->host + ":" + std::to_string(port)},
+                                       {"mcp", "/mcp"}, {"auth", auth_.required()}, {"packs", json::value_from(config_.enabled_packs)}});
+      }
+      if (config_.status) {
+        auto port = server_.listen(*config_.status, true);
+        infra::log::info("listening", {{"transport", "status"}, {"address", config_.status->host + ":" + std::to_string(port)}});
+      }
+    } catch (const std::exception& e) {
+      std::cerr << "mcpd: cannot listen: " << e.what() << "\n";
+      throw StartupFailed{1};
+    }
   }
 
   // Idle sessions expire; checked every few seconds.
-  asio::steady_timer sweeper(io);
-  std::function<void()> sweep = [&] {
-    sweeper.expires_after(std::chrono::seconds(5));
-    sweeper.async_wait([&](boost::system::error_code ec) {
+  void sweep_idle_sessions() {
+    sweeper_.expires_after(std::chrono::seconds(5));
+    sweeper_.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
-      if (auto n = sessions.expire_idle(std::chrono::steady_clock::now()))
+      if (auto n = sessions_.expire_idle(std::chrono::steady_clock::now()))
         infra::log::debug("sessions expired", {{"count", n}});
-      sweep();
-    });
-  };
-  sweep();
-
-  bool stopping = false;
-  auto begin_shutdown = [&](const char* why) {
-    if (stopping) return;
-    stopping = true;
-    infra::log::info("shutting down", {{"reason", why}, {"in_flight", router.in_flight()}});
-    server.stop_accepting();
-    router.start_draining();
-    if (stdio) stdio->stop();
-    sweeper.cancel();
-    asio::co_spawn(io, drain_and_stop(io, work, sessions, router, std::chrono::seconds(config.drain_seconds)), asio::detached);
-  };
-  asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([&](boost::system::error_code ec, int sig) {
-    if (!ec) begin_shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  });
-  std::signal(SIGPIPE, SIG_IGN);
-
-  if (config.stdio) {
-    stdio = std::make_unique<transport::StdioServer>(dispatcher, sessions, config.max_body_bytes);
-    stdio_thread = std::thread([&] {
-      stdio->run(std::chrono::seconds(config.drain_seconds));
-      // stdin closed: the client is gone, so is the stdio-only server.
-      asio::post(io, [&] { if (!config.http) begin_shutdown("stdin closed"); });
+      sweep_idle_sessions();
     });
   }
 
-  std::vector<std::thread> io_threads;
-  for (int i = 1; i < config.threads; ++i) io_threads.emplace_back([&] { io.run(); });
-  io.run();
-  for (auto& t : io_threads) t.join();
-  if (stdio_thread.joinable()) {
-    if (stdio) stdio->stop();
-    stdio_thread.join();
+  void begin_shutdown(const char* why) {
+    if (stopping_) return;
+    stopping_ = true;
+    infra::log::info("shutting down", {{"reason", why}, {"in_flight", router_.in_flight()}});
+    server_.stop_accepting();
+    router_.start_draining();
+    if (stdio_) stdio_->stop();
+    sweeper_.cancel();
+    asio::co_spawn(io_, drain_and_stop(io_, work_, sessions_, router_, std::chrono::seconds(config_.drain_seconds)), asio::detached);
   }
-  pool.join();
-  infra::log::info("stopped");
-  return 0;
+
+  const infra::Config& config_;
+  core::Dispatcher& dispatcher_;
+  core::SessionManager& sessions_;
+  std::thread stdio_thread_;
+  std::unique_ptr<transport::StdioServer> stdio_;
+  asio::io_context io_;
+  WorkGuard work_;
+  transport::Authenticator auth_;
+  transport::OriginGuard guard_;
+  transport::RateLimiter limiter_;
+  transport::HttpContext http_ctx_;
+  transport::McpRouter router_;
+  transport::HttpServer server_;
+  asio::steady_timer sweeper_;
+  asio::signal_set signals_;
+  bool stopping_ = false;  // only touched on the io_context
+};
+
+}  // namespace
+
+int run_serve(const ServeFlags& flags) {
+  try {
+    const infra::Config config = load_settings(flags);
+
+    core::Registry registry;
+    core::SessionManager sessions(config.max_sessions, std::chrono::seconds(config.session_idle_seconds),
+                                  [] { return infra::random_hex(16); }, config.sessions_per_key());
+    auto packs = load_packs(config, registry, sessions);
+
+    infra::WorkerPool pool(config.workers, config.max_queued_calls);
+    infra::Metrics metrics;
+    auto audit = open_audit_log(config, metrics);
+
+    CallRecorder observer(&metrics, audit.get());
+    core::Dispatcher dispatcher(registry, server_info(), &pool, &observer);
+    configure_dispatcher(dispatcher, config, metrics, sessions, pool);
+
+    Transports transports(config, dispatcher, sessions, metrics, pool);
+    transports.start();
+    transports.wait_for_signal();
+    transports.shut_down();
+    pool.join();
+    infra::log::info("stopped");
+    return 0;
+  } catch (const StartupFailed& failed) {
+    return failed.code;
+  }
 }
 
 }  // namespace mcpd::app

@@ -41,8 +41,8 @@ void CallContext::request_client(std::string_view method, json::object params, C
   session_->send_request(method, std::move(params), request_id_, std::move(on_reply));
 }
 
-std::variant<json::value, RpcError> CallContext::ask_client(std::string_view method, json::object params,
-                                                            std::chrono::milliseconds timeout) {
+Result<json::value> CallContext::ask_client(std::string_view method, json::object params,
+                                            std::chrono::milliseconds timeout) {
   struct Waiter {
     std::mutex mutex;
     std::condition_variable cv;
@@ -57,12 +57,14 @@ std::variant<json::value, RpcError> CallContext::ask_client(std::string_view met
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::unique_lock lock(waiter->mutex);
   while (!waiter->answer) {
-    if (cancelled()) return RpcError{error_code::kInternalError, "the call was cancelled", nullptr};
+    if (cancelled()) return Cancelled{};
     if (std::chrono::steady_clock::now() >= deadline)
-      return RpcError{error_code::kInternalError, "the client did not answer " + std::string(method) + " in time", nullptr};
+      return Error::timeout("The client did not answer " + std::string(method) + " in time");
     waiter->cv.wait_for(lock, std::chrono::milliseconds(50));
   }
-  return std::move(*waiter->answer);
+  if (auto* e = std::get_if<RpcError>(&*waiter->answer))
+    return Error::unavailable("The client answered " + std::string(method) + " with an error: " + e->message);
+  return std::get<json::value>(std::move(*waiter->answer));
 }
 
 }  // namespace mcpd::core

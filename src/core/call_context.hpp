@@ -11,6 +11,7 @@
 
 #include "core/json_rpc.hpp"
 #include "core/log_level.hpp"
+#include "core/result.hpp"
 #include "core/session.hpp"
 
 namespace mcpd::core {
@@ -31,8 +32,9 @@ class CallContext {
 
   // Asks the client (sampling/createMessage, elicitation/create, roots/list); the answer arrives later.
   void request_client(std::string_view method, json::object params, ClientReply on_reply);
-  // Blocking form for handlers running on the worker pool; fails on timeout or cancellation.
-  std::variant<json::value, RpcError> ask_client(std::string_view method, json::object params,
+  // Blocking form for handlers running on the worker pool: the client's answer, a Timeout or
+  // Unavailable error (the client answered with an error), or Cancelled.
+  Result<json::value> ask_client(std::string_view method, json::object params,
                                                  std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
   // Ends the response stream of this call early (SSE polling): the client resumes with

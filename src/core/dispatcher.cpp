@@ -5,6 +5,8 @@
 
 #include "core/call_context.hpp"
 #include "core/cursor.hpp"
+#include "core/error_mapping.hpp"
+#include "core/fault.hpp"
 #include "core/protocol_version.hpp"
 #include "core/schema_validator.hpp"
 
@@ -40,6 +42,13 @@ json::value progress_token_of(const json::object& params) {
   return nullptr;
 }
 
+// Sends an answer, held to the bound on every answer (tools/call applies the same bound itself).
+void deliver(const Reply& reply, const json::value& id, std::size_t max, std::variant<json::value, RpcError, Cancelled> r) {
+  if (std::holds_alternative<Cancelled>(r)) return reply(std::nullopt);
+  if (auto* e = std::get_if<RpcError>(&r)) return reply(within_bound(make_error(id, *e), id, max));
+  reply(within_bound(make_result(id, std::move(std::get<json::value>(r))), id, max));
+}
+
 json::object contents_result(const std::vector<ResourceContents>& contents) {
   json::array arr;
   for (const auto& c : contents) arr.push_back(c.to_json());
@@ -53,8 +62,7 @@ Dispatcher::Dispatcher(const Registry& registry, ServerInfo info, Executor* pool
     : registry_(registry), info_(std::move(info)), pool_(pool), observer_(observer),
       page_size_(page_size == 0 ? 100 : page_size) {}
 
-bool Dispatcher::handle(const SessionPtr& session, const json::value& message, const Reply& reply) {
-  auto classified = classify(message);
+bool Dispatcher::handle(const SessionPtr& session, Classified classified, const Reply& reply) {
   if (auto* bad = std::get_if<InvalidMessage>(&classified)) {
     reply(make_error(bad->id, bad->error));
     return true;
@@ -86,7 +94,7 @@ std::optional<RpcError> Dispatcher::handle_batch(const SessionPtr& session, std:
   if (auto refused = refuse_batch(items, negotiated, limits_.max_batch)) return refused;
   auto answers = std::make_shared<BatchAnswers>(items.size(), limits_.max_response_bytes, std::move(done));
   for (const auto& item : items)
-    if (!handle(session, item, [answers](std::optional<json::object> a) { answers->add(std::move(a)); }))
+    if (!handle(session, classify(item), [answers](std::optional<json::object> a) { answers->add(std::move(a)); }))
       answers->add(std::nullopt);
   answers->seal();
   return std::nullopt;
@@ -99,13 +107,9 @@ void Dispatcher::handle_notification(const SessionPtr& session, const Message& m
   // notifications/initialized, roots/list_changed, progress: nothing to do; unknown ones are ignored.
 }
 
-void Dispatcher::handle_request(const SessionPtr& session, const Message& msg, const Reply& reply) {
+void Dispatcher::handle_request(const SessionPtr& session, Message& msg, const Reply& reply) {
   const std::string& m = msg.method;
-  auto answer = [&](Result r) {
-    // Every answer is held to the bound here, where all of them pass (tools/call's below).
-    if (auto* e = std::get_if<RpcError>(&r)) reply(within_bound(make_error(msg.id, *e), msg.id, limits_.max_response_bytes));
-    else reply(within_bound(make_result(msg.id, std::move(std::get<json::value>(r))), msg.id, limits_.max_response_bytes));
-  };
+  auto answer = [&](Answer r) { deliver(reply, msg.id, limits_.max_response_bytes, std::move(r)); };
   if (m == "initialize") return answer(initialize(*session, msg.params));
   if (m == "ping") return answer(json::object{});
   if (!session->initialized())
@@ -115,17 +119,28 @@ void Dispatcher::handle_request(const SessionPtr& session, const Message& msg, c
   if (m == "tools/list") return answer(tools_list(msg.params));
   if (m == "resources/list") return answer(resources_list(msg.params));
   if (m == "resources/templates/list") return answer(resource_templates_list(msg.params));
-  if (m == "resources/read") return answer(resources_read(session, msg));
+  if (m == "resources/read") return resources_read(session, msg, reply);
   if (m == "resources/subscribe") return answer(resources_subscribe(*session, msg.params, true));
   if (m == "resources/unsubscribe") return answer(resources_subscribe(*session, msg.params, false));
   if (m == "prompts/list") return answer(prompts_list(msg.params));
-  if (m == "prompts/get") return answer(prompts_get(session, msg));
-  if (m == "completion/complete") return answer(complete(msg.params));
+  if (m == "prompts/get") return prompts_get(session, msg, reply);
+  if (m == "completion/complete") return complete(msg, reply);
   if (m == "logging/setLevel") return answer(set_log_level(*session, msg.params));
   answer(RpcError{error_code::kMethodNotFound, "Method not found: " + m, nullptr});
 }
 
-Dispatcher::Result Dispatcher::initialize(Session& session, const json::object& params) {
+void Dispatcher::run(Execution execution, const Message& msg, const Reply& reply, std::function<Answer()> work) const {
+  auto id = msg.id;
+  auto max = limits_.max_response_bytes;
+  if (execution == Execution::Pool && pool_) {
+    if (!pool_->post([reply, id, max, work = std::move(work)] { deliver(reply, id, max, work()); }))
+      deliver(reply, id, max, to_rpc_error(Error::busy()));
+    return;
+  }
+  deliver(reply, id, max, work());
+}
+
+Dispatcher::Answer Dispatcher::initialize(Session& session, const json::object& params) {
   if (session.initialized()) return RpcError{error_code::kInvalidRequest, "Invalid Request: the session is already initialized", nullptr};
   auto requested = string_field(params, "protocolVersion");
   if (!requested) return invalid_params("Invalid params: 'protocolVersion' is required and must be a string");
@@ -149,13 +164,13 @@ Dispatcher::Result Dispatcher::initialize(Session& session, const json::object& 
 }
 
 template <typename Items, typename Describe>
-Dispatcher::Result Dispatcher::page(const json::object& params, const Items& items, const char* key,
+Dispatcher::Answer Dispatcher::page(const json::object& params, const Items& items, const char* key,
                                     Describe describe) const {
   std::size_t offset = 0;
   if (auto c = field(params, "cursor"); c && !c->is_null()) {
     std::optional<std::size_t> decoded;
-    if (c->is_string()) decoded = decode_cursor(c->get_string());
-    if (!decoded || *decoded > items.size()) return invalid_params("Invalid params: unknown or expired cursor");
+    if (c->is_string()) decoded = decode_cursor(c->get_string(), key);
+    if (!decoded || *decoded > items.size()) return invalid_params("Invalid params: unknown or expired cursor; list again without one");
     offset = *decoded;
   }
   json::array out;
@@ -163,35 +178,86 @@ Dispatcher::Result Dispatcher::page(const json::object& params, const Items& ite
   out.reserve(end - offset);
   for (std::size_t i = offset; i < end; ++i) out.push_back(describe(items[i]));
   json::object result{{key, std::move(out)}};
-  if (end < items.size()) result["nextCursor"] = encode_cursor(end);
+  if (end < items.size()) result["nextCursor"] = encode_cursor(end, key);
   return result;
 }
 
-Dispatcher::Result Dispatcher::tools_list(const json::object& params) const {
+Dispatcher::Answer Dispatcher::tools_list(const json::object& params) const {
   return page(params, registry_.tool_descriptions(), "tools", [](const json::object& d) { return d; });
 }
 
-void Dispatcher::tools_call(const SessionPtr& session, const Message& msg, const Reply& reply) {
+void Dispatcher::tools_call(const SessionPtr& session, Message& msg, const Reply& reply) {
   auto name = string_field(msg.params, "name");
   if (!name) return reply(make_error(msg.id, invalid_params("Invalid params: 'name' is required and must be a string")));
   json::object args;
-  if (auto a = field(msg.params, "arguments"); a && !a->is_null()) {
-    if (!a->is_object()) return reply(make_error(msg.id, invalid_params("Invalid params: 'arguments' must be an object")));
-    args = a->get_object();
+  if (auto a = msg.params.find("arguments"); a != msg.params.end() && !a->value().is_null()) {
+    if (!a->value().is_object()) return reply(make_error(msg.id, invalid_params("Invalid params: 'arguments' must be an object")));
+    args = std::move(a->value().get_object());  // the message is ours: no copy
   }
+  // An unknown tool is a protocol error (-32602); a known tool's Error is a result the model reads.
+  const bool known = registry_.find_tool(*name) != nullptr;
   json::value id = msg.id;
-  call_tool(session, id, *name, std::move(args), progress_token_of(msg.params),
-            [reply, id, max = limits_.max_response_bytes](ToolOutcome outcome) {
-    if (auto* e = std::get_if<RpcError>(&outcome)) {
-      if (e->code == 0) return reply(std::nullopt);  // cancelled: no answer
-      return reply(within_bound(make_error(id, *e), id, max));
+  call_tool(session, id, std::move(msg.key), *name, std::move(args), progress_token_of(msg.params),
+            [reply, id, known, max = limits_.max_response_bytes](ToolOutcome outcome) {
+    if (outcome.cancelled()) return reply(std::nullopt);  // no answer
+    if (outcome.failed()) {
+      const Error& e = outcome.error();
+      if (is_protocol_error(e, known)) return reply(within_bound(make_error(id, to_rpc_error(e)), id, max));
+      return reply(within_bound(make_result(id, ToolResult::error(e.message).to_json()), id, max));
     }
-    reply(within_bound(make_result(id, std::get<ToolResult>(std::move(outcome)).to_json()), id, max));
+    reply(within_bound(make_result(id, std::move(outcome).value().to_json()), id, max));
   });
 }
 
-void Dispatcher::call_tool(const SessionPtr& session, const json::value& request_id, std::string_view name,
-                           json::object arguments, json::value progress_token, ToolCompletion done) {
+// One tool call in flight: everything its completion needs, in one object, so that the handler's
+// `done` is a single small function holding one pointer (no nest of std::functions, each a copy).
+struct Dispatcher::Call {
+  const Dispatcher& dispatcher;
+  SessionPtr session;
+  const Tool* tool;
+  std::chrono::steady_clock::time_point started;
+  std::shared_ptr<const json::object> recorded;  // the arguments as called, for an observer that records them
+  std::string key;                               // the request's key in the session's table of calls
+  CallContextPtr context;
+  ToolCompletion done;
+
+  // The call's answer: untracks it, tells the observer, and hands the outcome on.
+  void finish(ToolOutcome outcome) {
+    if (context) {
+      session->untrack_call(key);
+      if (context->cancelled()) outcome = Cancelled{};
+    }
+    std::string_view label = "ok";
+    if (outcome.cancelled()) label = "cancelled";
+    // What the client saw: a known tool's Error is an isError result, like one the tool built itself.
+    else if (outcome.failed()) label = outcome.error().kind == ErrorKind::Busy ? "busy" : "tool_error";
+    else if (outcome->is_error) label = "tool_error";
+    if (outcome.failed()) log_error_detail(handler_name("tool", tool->name), outcome.error());
+    if (dispatcher.observer_) {
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      dispatcher.observer_->on_tool_call(ToolCallEvent{*session, tool->name, label, seconds, recorded, &outcome});
+    }
+    done(std::move(outcome));
+  }
+
+  // Runs the handler inside the fault boundary; answers through finish().
+  static void run(const std::shared_ptr<Call>& call, json::object arguments) {
+    const Tool& tool = *call->tool;
+    if (tool.async_handler) {
+      // A throw before the handler hands `done` on is answered here; after that, the handler owns it.
+      auto status = guarded("tool", tool.name, [&]() -> Status {
+        tool.async_handler(call->context, std::move(arguments), [call](ToolOutcome o) { call->finish(std::move(o)); });
+        return {};
+      });
+      if (!status) call->finish(std::move(status).failure());
+      return;
+    }
+    call->finish(guarded("tool", tool.name, [&] { return tool.handler(*call->context, arguments); }));
+  }
+};
+
+void Dispatcher::call_tool(const SessionPtr& session, const json::value& request_id, std::string key,
+                           std::string_view name, json::object arguments, json::value progress_token, ToolCompletion done) {
   const Tool* tool = registry_.find_tool(name);
   if (!tool) {
     if (observer_) {
@@ -199,72 +265,59 @@ void Dispatcher::call_tool(const SessionPtr& session, const json::value& request
       if (observer_->wants_arguments()) args = std::make_shared<const json::object>(std::move(arguments));
       observer_->on_tool_call(ToolCallEvent{*session, name, "unknown_tool", 0, std::move(args), nullptr});
     }
-    return done(invalid_params("Unknown tool: '" + std::string(name) + "'; call tools/list for the available tools"));
+    return done(Error::not_found("Unknown tool: '" + std::string(name) + "'; call tools/list for the available tools"));
   }
-  auto started = std::chrono::steady_clock::now();
-  // The arguments as called, for an observer that records them (the audit log).
-  std::shared_ptr<const json::object> recorded;
-  if (observer_ && observer_->wants_arguments()) recorded = std::make_shared<const json::object>(arguments);
-  auto finish = [this, session, tool, started, recorded, done = std::move(done)](ToolOutcome outcome) {
-    std::string_view label = "ok";
-    if (auto* e = std::get_if<RpcError>(&outcome)) label = e->code == 0 ? "cancelled" : "error";
-    else if (std::get<ToolResult>(outcome).is_error) label = "tool_error";
-    if (observer_) {
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      observer_->on_tool_call(ToolCallEvent{*session, tool->name, label, seconds, recorded, &outcome});
-    }
-    done(std::move(outcome));
-  };
+  auto call = std::make_shared<Call>(Call{*this, session, tool, std::chrono::steady_clock::now(), nullptr, std::move(key),
+                                          nullptr, std::move(done)});
+  if (observer_ && observer_->wants_arguments()) call->recorded = std::make_shared<const json::object>(arguments);
   json::value args_value(std::move(arguments));
   if (auto problem = validate_against_schema(args_value, tool->input_schema))
-    return finish(ToolResult::error("Invalid arguments for tool '" + tool->name + "': " + *problem));
-  arguments = std::move(args_value.as_object());
+    return call->finish(ToolResult::error("Invalid arguments for tool '" + tool->name + "': " + *problem));
 
-  auto ctx = std::make_shared<CallContext>(session, request_id, std::move(progress_token));
-  std::string key = id_key(request_id);
-  session->track_call(key, ctx);
-  auto complete = [session, key, ctx, finish](ToolOutcome outcome) {
-    session->untrack_call(key);
-    if (ctx->cancelled()) return finish(RpcError{0, "cancelled", nullptr});
-    finish(std::move(outcome));
-  };
-  auto run = [tool, ctx, complete, arguments = std::move(arguments)]() mutable {
-    if (tool->async_handler) return tool->async_handler(ctx, std::move(arguments), complete);
-    ToolOutcome outcome;
-    try {
-      outcome = tool->handler(*ctx, arguments);
-    } catch (const std::exception& e) {
-      outcome = ToolResult::error("Tool '" + tool->name + "' failed: " + e.what());
-    }
-    complete(std::move(outcome));
-  };
-  if (tool->execution == Execution::Pool && pool_) pool_->post(std::move(run));
-  else run();
+  call->context = std::make_shared<CallContext>(session, request_id, std::move(progress_token));
+  session->track_call(call->key, call->context);
+  if (tool->execution == Execution::Pool && pool_) {
+    if (!pool_->post([call, arguments = std::move(args_value.as_object())]() mutable { Call::run(call, std::move(arguments)); }))
+      call->finish(Error::busy());
+  } else {
+    Call::run(call, std::move(args_value.as_object()));
+  }
 }
 
-Dispatcher::Result Dispatcher::resources_list(const json::object& params) const {
+Dispatcher::Answer Dispatcher::resources_list(const json::object& params) const {
   return page(params, registry_.resources(), "resources", [](const Resource& r) { return r.describe(); });
 }
 
-Dispatcher::Result Dispatcher::resource_templates_list(const json::object& params) const {
+Dispatcher::Answer Dispatcher::resource_templates_list(const json::object& params) const {
   return page(params, registry_.resource_templates(), "resourceTemplates",
               [](const ResourceTemplate& t) { return t.describe(); });
 }
 
-Dispatcher::Result Dispatcher::resources_read(const SessionPtr& session, const Message& msg) const {
+void Dispatcher::resources_read(const SessionPtr& session, const Message& msg, const Reply& reply) const {
   auto uri = string_field(msg.params, "uri");
-  if (!uri) return invalid_params("Invalid params: 'uri' is required and must be a string");
-  CallContext ctx(session, msg.id, nullptr);
-  ReadOutcome outcome;
+  if (!uri) return run(Execution::Inline, msg, reply, [] { return Answer(invalid_params("Invalid params: 'uri' is required and must be a string")); });
+  const Resource* resource = registry_.find_resource(*uri);
   std::map<std::string, std::string> vars;
-  if (const Resource* r = registry_.find_resource(*uri)) outcome = r->read(ctx);
-  else if (const ResourceTemplate* t = registry_.match_template(*uri, vars)) outcome = t->read(ctx, *uri, vars);
-  else return RpcError{error_code::kResourceNotFound, "Resource not found: " + *uri, json::object{{"uri", *uri}}};
-  if (auto* e = std::get_if<RpcError>(&outcome)) return *e;
-  return contents_result(std::get<std::vector<ResourceContents>>(outcome));
+  const ResourceTemplate* tmpl = resource ? nullptr : registry_.match_template(*uri, vars);
+  if (!resource && !tmpl)
+    return run(Execution::Inline, msg, reply, [&] {
+      return Answer(RpcError{error_code::kResourceNotFound, "Resource not found: " + *uri, json::object{{"uri", *uri}}});
+    });
+  Execution execution = resource ? resource->execution : tmpl->execution;
+  run(execution, msg, reply, [session, id = msg.id, resource, tmpl, uri = *uri, vars = std::move(vars)]() -> Answer {
+    CallContext ctx(session, id, nullptr);
+    ReadOutcome outcome = resource ? guarded("resource", uri, [&] { return resource->read(ctx); })
+                                   : guarded("resource", uri, [&] { return tmpl->read(ctx, uri, vars); });
+    if (outcome.cancelled()) return Cancelled{};
+    if (outcome.failed()) {
+      log_error_detail(handler_name("resource", uri), outcome.error());
+      return to_rpc_error(outcome.error(), error_code::kResourceNotFound);
+    }
+    return contents_result(*outcome);
+  });
 }
 
-Dispatcher::Result Dispatcher::resources_subscribe(Session& session, const json::object& params, bool subscribe) const {
+Dispatcher::Answer Dispatcher::resources_subscribe(Session& session, const json::object& params, bool subscribe) const {
   auto uri = string_field(params, "uri");
   if (!uri) return invalid_params("Invalid params: 'uri' is required and must be a string");
   if (subscribe) session.subscribe(*uri);
@@ -272,43 +325,58 @@ Dispatcher::Result Dispatcher::resources_subscribe(Session& session, const json:
   return json::object{};
 }
 
-Dispatcher::Result Dispatcher::prompts_list(const json::object& params) const {
+Dispatcher::Answer Dispatcher::prompts_list(const json::object& params) const {
   return page(params, registry_.prompts(), "prompts", [](const Prompt& p) { return p.describe(); });
 }
 
-Dispatcher::Result Dispatcher::prompts_get(const SessionPtr& session, const Message& msg) const {
+void Dispatcher::prompts_get(const SessionPtr& session, const Message& msg, const Reply& reply) const {
+  auto refuse = [&](std::string message) {
+    run(Execution::Inline, msg, reply, [&] { return Answer(invalid_params(std::move(message))); });
+  };
   auto name = string_field(msg.params, "name");
-  if (!name) return invalid_params("Invalid params: 'name' is required and must be a string");
+  if (!name) return refuse("Invalid params: 'name' is required and must be a string");
   const Prompt* prompt = registry_.find_prompt(*name);
-  if (!prompt) return invalid_params("Unknown prompt: '" + *name + "'; call prompts/list for the available prompts");
+  if (!prompt) return refuse("Unknown prompt: '" + *name + "'; call prompts/list for the available prompts");
   auto args = string_map(field(msg.params, "arguments"));
   for (const auto& a : prompt->arguments)
     if (a.required && !args.count(a.name))
-      return invalid_params("Invalid params: prompt '" + *name + "' requires the argument '" + a.name + "'");
-  CallContext ctx(session, msg.id, nullptr);
-  auto outcome = prompt->get(ctx, args);
-  if (auto* e = std::get_if<RpcError>(&outcome)) return *e;
-  return std::get<json::object>(std::move(outcome));
+      return refuse("Invalid params: prompt '" + *name + "' requires the argument '" + a.name + "'");
+  run(prompt->execution, msg, reply, [session, id = msg.id, prompt, args = std::move(args)]() -> Answer {
+    CallContext ctx(session, id, nullptr);
+    auto outcome = guarded("prompt", prompt->name, [&] { return prompt->get(ctx, args); });
+    if (outcome.cancelled()) return Cancelled{};
+    if (outcome.failed()) {
+      log_error_detail(handler_name("prompt", prompt->name), outcome.error());
+      return to_rpc_error(outcome.error());
+    }
+    return std::move(outcome).value();
+  });
 }
 
-Dispatcher::Result Dispatcher::complete(const json::object& params) const {
+void Dispatcher::complete(const Message& msg, const Reply& reply) const {
+  auto refuse = [&](std::string message) {
+    run(Execution::Inline, msg, reply, [&] { return Answer(invalid_params(std::move(message))); });
+  };
+  const json::object& params = msg.params;
   auto ref = field(params, "ref");
   auto argument = field(params, "argument");
   if (!ref || !ref->is_object() || !argument || !argument->is_object())
-    return invalid_params("Invalid params: 'ref' and 'argument' are required objects");
+    return refuse("Invalid params: 'ref' and 'argument' are required objects");
   auto type = string_field(ref->get_object(), "type");
   auto arg_name = string_field(argument->get_object(), "name");
   auto arg_value = string_field(argument->get_object(), "value");
-  if (!type || !arg_name) return invalid_params("Invalid params: 'ref.type' and 'argument.name' are required");
+  if (!type || !arg_name) return refuse("Invalid params: 'ref.type' and 'argument.name' are required");
   std::map<std::string, std::string> context;
   if (auto c = field(params, "context"); c && c->is_object()) context = string_map(field(c->get_object(), "arguments"));
 
   const std::map<std::string, Completer>* completers = nullptr;
+  Execution execution = Execution::Inline;
   if (*type == "ref/prompt") {
     auto name = string_field(ref->get_object(), "name");
     const Prompt* p = name ? registry_.find_prompt(*name) : nullptr;
-    if (!p) return invalid_params("Invalid params: unknown prompt in 'ref'");
+    if (!p) return refuse("Invalid params: unknown prompt in 'ref'");
     completers = &p->completers;
+    execution = p->execution;
   } else if (*type == "ref/resource") {
     auto uri = string_field(ref->get_object(), "uri");
     const ResourceTemplate* t = uri ? registry_.find_template(*uri) : nullptr;
@@ -316,21 +384,33 @@ Dispatcher::Result Dispatcher::complete(const json::object& params) const {
       std::map<std::string, std::string> vars;
       t = registry_.match_template(*uri, vars);
     }
-    if (!t && !(uri && registry_.find_resource(*uri))) return invalid_params("Invalid params: unknown resource in 'ref'");
-    if (t) completers = &t->completers;
+    if (!t && !(uri && registry_.find_resource(*uri))) return refuse("Invalid params: unknown resource in 'ref'");
+    if (t) {
+      completers = &t->completers;
+      execution = t->execution;
+    }
   } else {
-    return invalid_params("Invalid params: 'ref.type' must be 'ref/prompt' or 'ref/resource'");
+    return refuse("Invalid params: 'ref.type' must be 'ref/prompt' or 'ref/resource'");
   }
-  std::vector<std::string> values;
+  const Completer* completer = nullptr;
   if (completers)
-    if (auto it = completers->find(*arg_name); it != completers->end()) values = it->second(arg_value.value_or(""), context);
-  json::array arr;
-  for (std::size_t i = 0; i < values.size() && i < 100; ++i) arr.push_back(json::string(values[i]));
-  json::object completion{{"values", std::move(arr)}, {"total", values.size()}, {"hasMore", values.size() > 100}};
-  return json::object{{"completion", std::move(completion)}};
+    if (auto it = completers->find(*arg_name); it != completers->end()) completer = &it->second;
+  if (!completer) execution = Execution::Inline;  // nothing to run
+  run(execution, msg, reply, [completer, value = arg_value.value_or(""), context = std::move(context),
+                              name = *arg_name]() -> Answer {
+    auto values = guarded("completion of", name, [&]() -> Result<std::vector<std::string>> {
+      if (!completer) return std::vector<std::string>{};
+      return (*completer)(value, context);
+    });
+    if (values.failed()) return to_rpc_error(values.error());
+    json::array arr;
+    for (std::size_t i = 0; i < values->size() && i < 100; ++i) arr.push_back(json::string((*values)[i]));
+    json::object completion{{"values", std::move(arr)}, {"total", values->size()}, {"hasMore", values->size() > 100}};
+    return json::object{{"completion", std::move(completion)}};
+  });
 }
 
-Dispatcher::Result Dispatcher::set_log_level(Session& session, const json::object& params) const {
+Dispatcher::Answer Dispatcher::set_log_level(Session& session, const json::object& params) const {
   auto level_name = string_field(params, "level");
   std::optional<LogLevel> level = level_name ? parse_log_level(*level_name) : std::nullopt;
   if (!level) return invalid_params("Invalid params: 'level' must be one of debug, info, notice, warning, error, critical, alert, emergency");

@@ -9,7 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/error_mapping.hpp"
 #include "core/execution.hpp"
+#include "core/result.hpp"
 
 namespace mcpd::core {
 
@@ -39,6 +41,12 @@ struct HttpReply {
   // {"error": message}, the shape of every REST error.
   static HttpReply error(unsigned status, std::string message) {
     return json(status, boost::json::object{{"error", std::move(message)}});
+  }
+  // The same for an Error: its status (see http_status), and Retry-After when the server is busy.
+  static HttpReply error(const Error& e) {
+    HttpReply reply = error(http_status(e.kind), e.message);
+    if (e.kind == ErrorKind::Busy) reply.headers.emplace_back("Retry-After", std::to_string(kRetryAfterSeconds));
+    return reply;
   }
 };
 

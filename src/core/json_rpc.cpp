@@ -2,9 +2,11 @@
 #include "core/json_rpc.hpp"
 
 #include <atomic>
+#include <cmath>
 #include <limits>
 #include <memory>
 #include <new>
+#include <type_traits>
 
 namespace mcpd::core {
 
@@ -46,17 +48,27 @@ InvalidMessage invalid(json::value id, std::string message) {
 }
 }  // namespace
 
-Classified classify(const json::value& value) {
-  if (!value.is_object()) return invalid(nullptr, "Invalid Request: a JSON-RPC message must be a JSON object");
-  const auto& obj = value.get_object();
+namespace {
+
+// The one classifier; `Source` is a const or a movable object, so that the rvalue form takes params
+// and result over without a copy.
+template <typename Object>
+Classified classify_object(Object& obj) {
   json::value id = nullptr;
   if (auto it = obj.find("id"); it != obj.end()) {
     if (!valid_id(it->value())) return invalid(nullptr, "Invalid Request: 'id' must be a string or an integer");
     id = it->value();
   }
+  auto named = [&]() -> std::string {
+    auto m = obj.find("method");
+    return m != obj.end() && m->value().is_string() ? std::string(m->value().get_string()) : std::string();
+  };
   auto version = obj.find("jsonrpc");
-  if (version == obj.end() || !version->value().is_string() || version->value().get_string() != "2.0")
-    return invalid(id, "Invalid Request: 'jsonrpc' must be \"2.0\"");
+  if (version == obj.end() || !version->value().is_string() || version->value().get_string() != "2.0") {
+    auto bad = invalid(id, "Invalid Request: 'jsonrpc' must be \"2.0\"");
+    bad.method = named();
+    return bad;
+  }
 
   Message msg;
   msg.id = id;
@@ -65,17 +77,22 @@ Classified classify(const json::value& value) {
     msg.method = std::string(m->value().get_string());
     if (auto p = obj.find("params"); p != obj.end() && !p->value().is_null()) {
       if (!p->value().is_object())
-        return InvalidMessage{id, RpcError{error_code::kInvalidParams, "Invalid params: 'params' must be an object", nullptr}};
-      msg.params = p->value().get_object();
+        return InvalidMessage{id, RpcError{error_code::kInvalidParams, "Invalid params: 'params' must be an object", nullptr},
+                              msg.method};
+      if constexpr (std::is_const_v<Object>) msg.params = p->value().get_object();
+      else msg.params = std::move(p->value().get_object());
       msg.has_params = true;
     }
     msg.kind = obj.contains("id") ? MessageKind::Request : MessageKind::Notification;
+    if (msg.kind == MessageKind::Request) msg.key = id_key(msg.id);
     return msg;
   }
   if (!obj.contains("id")) return invalid(nullptr, "Invalid Request: a message needs 'method' or 'id'");
+  msg.key = id_key(msg.id);
   if (auto r = obj.find("result"); r != obj.end()) {
     msg.kind = MessageKind::Response;
-    msg.result = r->value();
+    if constexpr (std::is_const_v<Object>) msg.result = r->value();
+    else msg.result = std::move(r->value());
     return msg;
   }
   if (auto e = obj.find("error"); e != obj.end() && e->value().is_object()) {
@@ -89,11 +106,50 @@ Classified classify(const json::value& value) {
   return invalid(id, "Invalid Request: a response needs 'result' or 'error'");
 }
 
+}  // namespace
+
+Classified classify(const json::value& value) {
+  if (!value.is_object()) return invalid(nullptr, "Invalid Request: a JSON-RPC message must be a JSON object");
+  return classify_object(value.get_object());
+}
+
+Classified classify(json::value&& value) {
+  if (!value.is_object()) return invalid(nullptr, "Invalid Request: a JSON-RPC message must be a JSON object");
+  return classify_object(value.get_object());
+}
+
+namespace {
+
+// Boost.JSON 1.81 reads a number beyond a double's range as infinity (and 0e400 as NaN), which it
+// then writes back as text that is not JSON: an answer echoing it would be unreadable. Found by fuzzing.
+bool all_finite(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_: return std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const auto& item : v.get_array())
+        if (!all_finite(item)) return false;
+      return true;
+    case json::kind::object:
+      for (const auto& item : v.get_object())
+        if (!all_finite(item.value())) return false;
+      return true;
+    default: return true;
+  }
+}
+
+std::variant<json::value, RpcError> finite_or_error(json::value v) {
+  if (!all_finite(v))
+    return RpcError{error_code::kParseError, "Parse error: a number is beyond the range of a 64-bit float", nullptr};
+  return v;
+}
+
+}  // namespace
+
 std::variant<json::value, RpcError> parse_json(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec) return RpcError{error_code::kParseError, "Parse error: " + ec.message(), nullptr};
-  return v;
+  return finite_or_error(std::move(v));
 }
 
 std::variant<json::value, RpcError> parse_json(std::string_view text, std::size_t max_parsed_bytes) {
@@ -125,7 +181,7 @@ std::variant<json::value, RpcError> parse_json(std::string_view text, std::size_
                     nullptr};
   }
   if (ec) return RpcError{error_code::kParseError, "Parse error: " + ec.message(), nullptr};
-  return v;
+  return finite_or_error(std::move(v));
 }
 
 json::object make_result(const json::value& id, json::value result) {

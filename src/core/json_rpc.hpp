@@ -31,6 +31,7 @@ enum class MessageKind { Request, Notification, Response, Error };
 struct Message {
   MessageKind kind = MessageKind::Request;
   json::value id = nullptr;  // string or integer; null for notifications
+  std::string key;           // id_key(id) for requests and responses: the one key by which a call is found
   std::string method;
   json::object params;       // empty when absent
   bool has_params = false;
@@ -42,11 +43,29 @@ struct Message {
 struct InvalidMessage {
   json::value id = nullptr;
   RpcError error;
+  std::string method;  // when it named one: a malformed initialize is still routed as an initialize
 };
 
 using Classified = std::variant<Message, InvalidMessage>;
 
+// Classifies a message once, where it enters (the transport), so that nothing downstream inspects the
+// JSON again. The rvalue form moves params and result out of `value` instead of copying them.
 Classified classify(const json::value& value);
+Classified classify(json::value&& value);
+
+// What a transport needs to route a classified message.
+inline const std::string& method_of(const Classified& c) {
+  return std::holds_alternative<Message>(c) ? std::get<Message>(c).method : std::get<InvalidMessage>(c).method;
+}
+inline const json::value& id_of(const Classified& c) {
+  return std::holds_alternative<Message>(c) ? std::get<Message>(c).id : std::get<InvalidMessage>(c).id;
+}
+// A request (valid or not) gets an answer; notifications and responses do not (an invalid one gets
+// an error without an id).
+inline bool expects_answer(const Classified& c) {
+  if (auto* m = std::get_if<Message>(&c)) return m->kind == MessageKind::Request;
+  return !std::get<InvalidMessage>(c).id.is_null();
+}
 
 // Parses text; on failure returns the -32700 error.
 std::variant<json::value, RpcError> parse_json(std::string_view text);

@@ -16,6 +16,7 @@
 #include "core/execution.hpp"
 #include "core/http_route.hpp"
 #include "core/json_rpc.hpp"
+#include "core/result.hpp"
 
 namespace mcpd::core {
 
@@ -32,7 +33,9 @@ struct ToolResult {
   json::object to_json() &&;  // moves the content out
 };
 
-using ToolOutcome = std::variant<ToolResult, RpcError>;
+// A tool's Error becomes an isError result the model can read (Busy: a JSON-RPC error the client may
+// retry); Cancelled gets no answer.
+using ToolOutcome = Result<ToolResult>;
 using ToolCompletion = std::function<void(ToolOutcome)>;
 using ToolHandler = std::function<ToolOutcome(CallContext&, const json::object& arguments)>;
 using AsyncToolHandler = std::function<void(CallContextPtr, json::object arguments, ToolCompletion done)>;
@@ -62,7 +65,9 @@ struct ResourceContents {
   json::object to_json() const;
 };
 
-using ReadOutcome = std::variant<std::vector<ResourceContents>, RpcError>;
+// NotFound becomes -32002 (resource not found), other errors their JSON-RPC code (see error_mapping).
+using ReadOutcome = Result<std::vector<ResourceContents>>;
+// Values that complete `value`; runs as its prompt or resource template declares (execution).
 using Completer = std::function<std::vector<std::string>(std::string_view value,
                                                          const std::map<std::string, std::string>& context)>;
 
@@ -74,6 +79,7 @@ struct Resource {
   std::string mime_type;
   std::optional<std::int64_t> size;
   json::object annotations;
+  Execution execution = Execution::Inline;  // Pool when read touches a file, a socket or a database
   std::function<ReadOutcome(CallContext&)> read;
 
   json::object describe() const;
@@ -85,6 +91,7 @@ struct ResourceTemplate {
   std::string title;
   std::string description;
   std::string mime_type;
+  Execution execution = Execution::Inline;  // for read and the completers
   std::function<ReadOutcome(CallContext&, const std::string& uri, const std::map<std::string, std::string>& vars)> read;
   std::map<std::string, Completer> completers;
 
@@ -97,13 +104,14 @@ struct PromptArgument {
   bool required = false;
 };
 
-using PromptOutcome = std::variant<json::object, RpcError>;  // {description?, messages}
+using PromptOutcome = Result<json::object>;  // {description?, messages}
 
 struct Prompt {
   std::string name;
   std::string title;
   std::string description;
   std::vector<PromptArgument> arguments;
+  Execution execution = Execution::Inline;  // for get and the completers
   std::function<PromptOutcome(CallContext&, const std::map<std::string, std::string>& arguments)> get;
   std::map<std::string, Completer> completers;
 

@@ -74,7 +74,7 @@ bool Session::resolve_response(const Message& response) {
   ClientReply handler;
   {
     std::lock_guard lock(mutex_);
-    auto it = pending_.find(id_key(response.id));
+    auto it = pending_.find(response.key);
     if (it == pending_.end()) return false;
     handler = std::move(it->second);
     pending_.erase(it);

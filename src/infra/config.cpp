@@ -12,6 +12,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "infra/audit_log.hpp"
 #include "infra/logging.hpp"
 #include "infra/masking.hpp"
 
@@ -171,7 +172,8 @@ std::vector<ConfigError> apply_toml_text(Config& config, std::string_view text, 
     r.unknown_keys(*server, "server",
                    {"http", "status", "stdio", "threads", "workers", "log_level", "max_body_bytes", "max_sessions",
                     "session_idle_seconds", "header_timeout_seconds", "idle_timeout_seconds", "replay_events",
-                    "drain_seconds", "data_dir", "max_sessions_per_key", "max_batch", "max_response_bytes"});
+                    "drain_seconds", "data_dir", "max_sessions_per_key", "max_batch", "max_response_bytes",
+                    "max_queued_calls"});
     r.listen(*server, "http", config.http);
     r.listen(*server, "status", config.status);
     if (auto v = r.get<bool>(*server, "server", "stdio", "true or false")) config.stdio = *v;
@@ -183,6 +185,7 @@ std::vector<ConfigError> apply_toml_text(Config& config, std::string_view text, 
     r.positive(*server, "max_sessions", config.max_sessions);
     r.positive(*server, "max_sessions_per_key", config.max_sessions_per_key);
     r.positive(*server, "max_batch", config.max_batch);
+    r.positive(*server, "max_queued_calls", config.max_queued_calls);
     r.positive(*server, "max_response_bytes", config.max_response_bytes);
     r.positive(*server, "session_idle_seconds", config.session_idle_seconds);
     r.positive(*server, "header_timeout_seconds", config.header_timeout_seconds);
@@ -211,12 +214,19 @@ std::vector<ConfigError> apply_toml_text(Config& config, std::string_view text, 
     }
   }
   if (auto audit = root["audit"].as_table()) {
-    r.unknown_keys(*audit, "audit", {"enabled", "path", "retention_days"});
+    r.unknown_keys(*audit, "audit", {"enabled", "path", "retention_days", "max_bytes"});
     if (auto v = r.get<bool>(*audit, "audit", "enabled", "true or false")) config.audit_enabled = *v;
     if (auto v = r.get<std::string>(*audit, "audit", "path", "a string")) config.audit_path = *v;
     if (auto v = r.get<std::int64_t>(*audit, "audit", "retention_days", "an integer")) {
-      if (*v <= 0 || *v > 36500) errors.push_back({"audit.retention_days", "must be from 1 to 36500"});
+      if (*v <= 0 || *v > AuditSettings::kMaxRetentionDays)
+        errors.push_back({"audit.retention_days", "must be from 1 to " + std::to_string(AuditSettings::kMaxRetentionDays)});
       else config.audit_retention_days = static_cast<int>(*v);
+    }
+    if (auto v = r.get<std::int64_t>(*audit, "audit", "max_bytes", "an integer (bytes)")) {
+      if (*v < static_cast<std::int64_t>(AuditSettings::kMinBytes) || *v > static_cast<std::int64_t>(AuditSettings::kMaxBytes))
+        errors.push_back({"audit.max_bytes", "must be from " + std::to_string(AuditSettings::kMinBytes) + " (1 MiB) to " +
+                                                 std::to_string(AuditSettings::kMaxBytes) + " (1 TiB) bytes"});
+      else config.audit_max_bytes = static_cast<std::uint64_t>(*v);
     }
   } else if (root.contains("audit")) {
     errors.push_back({"audit", "must be a table"});
@@ -311,6 +321,7 @@ std::vector<ConfigError> apply_environment(Config& config,
   };
   constexpr long long kBig = 1LL << 40;
   number("MCP_MAX_SESSIONS_PER_KEY", "server.max_sessions_per_key", 1, kBig, config.max_sessions_per_key);
+  number("MCP_MAX_QUEUED_CALLS", "server.max_queued_calls", 1, kBig, config.max_queued_calls);
   number("MCP_MAX_BATCH", "server.max_batch", 1, kBig, config.max_batch);
   number("MCP_MAX_RESPONSE_BYTES", "server.max_response_bytes", 1, kBig, config.max_response_bytes);
   number("MCP_RATE_LIMIT_PER_SECOND", "security.rate_limit_per_second", 0, 1000000, config.rate_limit_per_second);
@@ -366,6 +377,7 @@ json::object describe(const Config& config) {
                                        ? item(config.max_sessions_per_key, "server.max_sessions_per_key")
                                        : json::object{{"value", config.sessions_per_key()}, {"from", "derived"}};
   server["max_batch"] = item(config.max_batch, "server.max_batch");
+  server["max_queued_calls"] = item(config.max_queued_calls, "server.max_queued_calls");
   server["max_response_bytes"] = item(config.max_response_bytes, "server.max_response_bytes");
   server["session_idle_seconds"] = item(config.session_idle_seconds, "server.session_idle_seconds");
   server["header_timeout_seconds"] = item(config.header_timeout_seconds, "server.header_timeout_seconds");
@@ -387,6 +399,7 @@ json::object describe(const Config& config) {
   audit["enabled"] = item(config.audit_enabled, "audit.enabled");
   audit["path"] = item(json::string(config.audit_path), "audit.path");
   audit["retention_days"] = item(config.audit_retention_days, "audit.retention_days");
+  audit["max_bytes"] = item(config.audit_max_bytes, "audit.max_bytes");
   json::object packs;
   packs["enabled"] = item(strings(config.enabled_packs), "packs.enabled");
   for (auto& [name, settings] : config.pack_settings) {

@@ -29,6 +29,7 @@ struct Config {
   bool stdio = false;
   int threads = 1;                       // I/O threads
   int workers = 4;                       // worker pool for blocking handlers
+  std::size_t max_queued_calls = 256;    // blocking calls waiting or running; more get "busy, retry"
   std::string log_level = "info";
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::size_t max_sessions = 1024;
@@ -52,6 +53,7 @@ struct Config {
   bool audit_enabled = true;
   std::string audit_path;                // default: <data_dir>/audit.db
   int audit_retention_days = 90;
+  std::uint64_t audit_max_bytes = 256ull << 20;  // the file is kept within this by deleting the oldest rows
   // [packs]
   std::vector<std::string> enabled_packs = {"knowledge", "sql", "storage"};  // when nothing sets packs.enabled
   std::map<std::string, boost::json::object> pack_settings;

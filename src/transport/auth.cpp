@@ -28,15 +28,10 @@ std::optional<std::string> Authenticator::authenticate(const Request& request) c
   return principal;
 }
 
-Response Authenticator::challenge(unsigned version, bool key_was_sent) const {
-  Response r = error_response(401,
-                              key_was_sent ? "the API key is not valid"
-                                           : "authentication required: send the API key as 'X-API-KEY: <key>' or "
-                                             "'Authorization: Bearer <key>'",
-                              version);
-  r.set(http::field::www_authenticate,
-        key_was_sent ? R"(Bearer realm="mcpd", error="invalid_token")" : R"(Bearer realm="mcpd")");
-  return r;
+Authenticator::Challenge Authenticator::challenge(bool key_was_sent) const {
+  if (key_was_sent) return {"the API key is not valid", R"(Bearer realm="mcpd", error="invalid_token")"};
+  return {"authentication required: send the API key as 'X-API-KEY: <key>' or 'Authorization: Bearer <key>'",
+          R"(Bearer realm="mcpd")"};
 }
 
 }  // namespace mcpd::transport

@@ -16,7 +16,12 @@ class Authenticator {
   // The caller's principal ("key:<id>", or "anonymous" when auth is off); nullopt when refused.
   std::optional<std::string> authenticate(const Request& request) const;
   // 401 with WWW-Authenticate, saying how to authenticate.
-  Response challenge(unsigned version, bool key_was_sent) const;
+  // What a 401 says and its WWW-Authenticate header (the router shapes the body for the surface).
+  struct Challenge {
+    std::string message;
+    std::string www_authenticate;
+  };
+  Challenge challenge(bool key_was_sent) const;
   // The public id of a key: the first 8 hex digits of its SHA-256 (safe to log and audit).
   static std::string key_id(const std::string& key);
 

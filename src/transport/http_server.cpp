@@ -3,6 +3,8 @@
 
 #include <boost/beast/core.hpp>
 
+#include "core/error_mapping.hpp"
+#include "core/json_rpc.hpp"
 #include "infra/logging.hpp"
 #include "transport/http_session.hpp"
 
@@ -21,6 +23,16 @@ Response make_response(unsigned status, std::string body, std::string_view conte
 
 Response error_response(unsigned status, std::string_view message, unsigned version) {
   return json_response(status, boost::json::object{{"error", message}}, version);
+}
+
+Response rpc_error_response(unsigned status, std::string_view message, unsigned version, int code) {
+  return json_response(status, core::make_error(nullptr, core::RpcError{code, std::string(message), nullptr}), version);
+}
+
+Response error_response(const core::Error& error, unsigned version) {
+  Response r = error_response(core::http_status(error.kind), error.message, version);
+  if (error.kind == core::ErrorKind::Busy) r.set(http::field::retry_after, std::to_string(core::kRetryAfterSeconds));
+  return r;
 }
 
 Response sse_header(unsigned version) {

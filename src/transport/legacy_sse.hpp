@@ -2,8 +2,11 @@
 // POST /messages?sessionId=ID carries client messages, every answer travels on the SSE stream.
 #pragma once
 #include "transport/http_context.hpp"
+#include "transport/session_states.hpp"
 
 namespace mcpd::transport {
+
+class LegacySink;
 
 class LegacySse {
  public:
@@ -13,6 +16,7 @@ class LegacySse {
 
  private:
   HttpContext& ctx_;
+  SessionStates<LegacySink> sinks_;  // the stream of each session opened here
 };
 
 }  // namespace mcpd::transport

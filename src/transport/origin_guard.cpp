@@ -2,6 +2,8 @@
 // accepts only loopback Host names, and any Origin must be loopback or explicitly allowed.
 #include "transport/origin_guard.hpp"
 
+#include <boost/asio/ip/address_v4.hpp>
+
 #include <algorithm>
 
 #include "infra/text.hpp"
@@ -30,8 +32,12 @@ OriginGuard::OriginGuard(std::vector<std::string> allowed_origins, std::vector<s
 
 bool OriginGuard::is_loopback_host(std::string_view host) {
   std::string h = infra::ascii_lower(host);
-  return h == "localhost" || h == "127.0.0.1" || h == "::1" || h.rfind("127.", 0) == 0 ||
-         (h.size() > 10 && h.substr(h.size() - 10) == ".localhost");
+  if (h == "localhost" || h == "::1" || (h.size() > 10 && h.substr(h.size() - 10) == ".localhost")) return true;
+  // An address of 127.0.0.0/8 written as one: a name that merely starts with "127." (127.attacker.example)
+  // is a name anyone can point at this machine, the very rebinding this guard stops.
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address_v4(h, ec);
+  return !ec && address.is_loopback();
 }
 
 std::optional<std::string> OriginGuard::check(const Request& request, bool loopback_listener) const {

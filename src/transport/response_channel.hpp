@@ -15,6 +15,8 @@
 #include <string>
 #include <variant>
 
+#include "core/result.hpp"
+
 namespace mcpd::transport {
 
 namespace asio = boost::asio;
@@ -146,8 +148,13 @@ template <typename Json>
 Response json_response(unsigned status, const Json& body, unsigned version = 11) {
   return make_response(status, boost::json::serialize(body), "application/json", version);
 }
-// A JSON error body {"error": message} as used by the REST endpoints.
+// The two error bodies, one per surface. REST endpoints (and pack routes): {"error": message}.
 Response error_response(unsigned status, std::string_view message, unsigned version = 11);
+// MCP endpoints (/mcp, /sse, /messages): a JSON-RPC error without an id, code -32600 unless given.
+Response rpc_error_response(unsigned status, std::string_view message, unsigned version = 11,
+                            int code = -32600);
+// The same for an Error: its HTTP status, and Retry-After when the server is busy.
+Response error_response(const core::Error& error, unsigned version = 11);
 // The headers that start an SSE stream.
 Response sse_header(unsigned version = 11);
 // One SSE frame.

@@ -1,66 +1,36 @@
 // REST facade implementation.
 #include "transport/rest_facade.hpp"
 
-#include <chrono>
-#include <ctime>
-
+#include "core/fault.hpp"
 #include "core/protocol_version.hpp"
+#include "infra/time.hpp"
 
 namespace mcpd::transport {
 
 namespace json = boost::json;
 
-namespace {
-std::string iso_now() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-}  // namespace
-
-void RestFacade::describe_api(const Request& request, const ChannelPtr& channel) const {
+json::object RestFacade::api_description(json::object endpoints) const {
   json::array versions;
   for (auto v : core::kSupportedProtocolVersions) versions.push_back(json::string(v));
-  json::object endpoints{
-      {"POST /mcp", "MCP Streamable HTTP (JSON-RPC requests; JSON or SSE answers)"},
-      {"GET /mcp", "MCP Streamable HTTP server-to-client SSE stream (Mcp-Session-Id, Last-Event-ID)"},
-      {"DELETE /mcp", "end an MCP session"},
-      {"GET /sse", "legacy MCP HTTP+SSE stream (announces the POST endpoint)"},
-      {"POST /messages?sessionId=ID", "legacy MCP HTTP+SSE messages"},
-      {"GET /mcp/tools", "the tools, as JSON"},
-      {"POST /call_tool", "call a tool: {\"tool\": NAME, \"arguments\": {...}}"},
-      {"GET /health", "health of mcpd and its backends (also GET /api/v1/health)"},
-      {"GET /metrics", "Prometheus metrics"},
-  };
-  for (const auto& route : ctx_.dispatcher.registry().http_routes())
-    endpoints[route.method + " " + route.path] = route.description;
-  json::object body{{"name", ctx_.dispatcher.info().name},
-                    {"version", ctx_.version},
-                    {"protocolVersions", std::move(versions)},
-                    {"auth", ctx_.auth.required() ? "X-API-KEY or Authorization: Bearer" : "none"},
-                    {"endpoints", std::move(endpoints)}};
-  channel->respond(json_response(200, body, request.version()));
+  return json::object{{"name", ctx_.dispatcher.info().name},
+                      {"version", ctx_.version},
+                      {"protocolVersions", std::move(versions)},
+                      {"auth", ctx_.auth.required() ? "X-API-KEY or Authorization: Bearer" : "none"},
+                      {"endpoints", std::move(endpoints)}};
 }
 
 json::object RestFacade::health_report(bool& healthy) const {
   healthy = true;
   json::object services, details;
   for (const auto& [name, check] : ctx_.dispatcher.registry().health_checks()) {
-    core::HealthStatus state;
-    try {
-      state = check();
-    } catch (const std::exception& e) {
-      state.status = std::string("error: ") + e.what();
-    }
+    auto checked = core::guarded("health check", name, [&]() -> core::Result<core::HealthStatus> { return check(); });
+    core::HealthStatus state = checked ? std::move(checked).value() : core::HealthStatus{checked.error().message, {}};
     if (state.status != "ok") healthy = false;
     services[name] = state.status;
     if (!state.details.empty()) details[name] = std::move(state.details);
   }
   json::object report{{"status", healthy ? "healthy" : "degraded"},
-                      {"timestamp", iso_now()},
+                      {"timestamp", infra::now_iso8601()},
                       {"version", ctx_.version},
                       {"sessions", ctx_.sessions.size()},
                       {"services", std::move(services)}};
@@ -111,13 +81,17 @@ void RestFacade::call_tool(const Request& request, const ChannelPtr& channel, co
   auto session = std::make_shared<core::Session>("rest", nullptr);
   session->set_principal(principal);
   session->mark_initialized(std::string(core::kLatestProtocolVersion), {}, {});
+  const bool known = ctx_.dispatcher.registry().find_tool(name->get_string()) != nullptr;
   ctx_.dispatcher.call_tool(session, json::value("rest"), name->get_string(), std::move(arguments), nullptr,
-                            [channel, version, max = ctx_.dispatcher.limits().max_response_bytes](core::ToolOutcome outcome) {
-                              if (auto* e = std::get_if<core::RpcError>(&outcome)) {
-                                unsigned status = e->code == core::error_code::kInvalidParams ? 404 : 500;
-                                return channel->respond(error_response(status, e->message, version));
+                            [channel, version, known, max = ctx_.dispatcher.limits().max_response_bytes](core::ToolOutcome outcome) {
+                              if (outcome.cancelled())
+                                return channel->respond(error_response(503, "the call was cancelled; retry it", version));
+                              if (outcome.failed()) {
+                                if (core::Dispatcher::is_protocol_error(outcome.error(), known))
+                                  return channel->respond(error_response(outcome.error(), version));
+                                outcome = core::ToolResult::error(outcome.error().message);
                               }
-                              auto answer = std::get<core::ToolResult>(std::move(outcome)).to_json();
+                              auto answer = std::move(outcome).value().to_json();
                               if (core::serialized_size(answer, max) > max)
                                 return channel->respond(error_response(400, core::response_too_large(max).message, version));
                               channel->respond(json_response(200, answer, version));

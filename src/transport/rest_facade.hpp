@@ -9,7 +9,8 @@ class RestFacade {
  public:
   explicit RestFacade(HttpContext& context) : ctx_(context) {}
 
-  void describe_api(const Request& request, const ChannelPtr& channel) const;
+  // GET /'s body for `endpoints` (the router's route table knows them).
+  boost::json::object api_description(boost::json::object endpoints) const;
   void health(const Request& request, const ChannelPtr& channel) const;
   void metrics(const Request& request, const ChannelPtr& channel) const;
   void list_tools(const Request& request, const ChannelPtr& channel) const;

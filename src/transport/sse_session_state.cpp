@@ -18,9 +18,12 @@ std::shared_ptr<SseSessionState::Stream> SseSessionState::new_stream_locked(Chan
 void SseSessionState::attach_disconnect_locked(const std::shared_ptr<Stream>& stream, const ChannelPtr& channel) {
   std::weak_ptr<Stream> weak = stream;
   std::weak_ptr<ResponseChannel> weak_channel = channel;
-  // Runs on the connection's thread when the client goes away: the stream stays replayable.
-  channel->on_peer_gone([this, weak, weak_channel] {
-    std::lock_guard lock(mutex_);
+  // Runs on the connection's thread when the client goes away: the stream stays replayable. The
+  // session (and this state with it) may be gone by then: it is held weakly.
+  channel->on_peer_gone([self = weak_from_this(), weak, weak_channel] {
+    auto state = self.lock();
+    if (!state) return;
+    std::lock_guard lock(state->mutex_);
     auto s = weak.lock();
     if (s && s->channel == weak_channel.lock()) s->channel.reset();
   });

@@ -15,7 +15,7 @@
 
 namespace mcpd::transport {
 
-class SseSessionState : public core::MessageSink {
+class SseSessionState : public core::MessageSink, public std::enable_shared_from_this<SseSessionState> {
  public:
   // The replay buffer keeps at most `replay_capacity` events and `replay_max_bytes` bytes (the oldest
   // go first; an event larger than that is sent but cannot be replayed).

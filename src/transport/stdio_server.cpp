@@ -59,7 +59,7 @@ void StdioServer::handle_line(std::string_view line) {
   auto reply = [sink = sink_](std::optional<json::object> message) {
     if (message) sink->write_line(json::serialize(*message));
   };
-  dispatcher_.handle(session_, std::get<json::value>(parsed), reply);
+  dispatcher_.handle(session_, core::classify(std::move(std::get<json::value>(parsed))), reply);
 }
 
 void StdioServer::handle_batch(std::string_view line, std::size_t members) {

@@ -3,6 +3,8 @@
 #include <optional>
 
 #include "transport/http_context.hpp"
+#include "transport/session_states.hpp"
+#include "transport/sse_session_state.hpp"
 
 namespace mcpd::transport {
 
@@ -24,6 +26,7 @@ class StreamableHttp {
 
   HttpContext& ctx_;
   std::optional<int> retry_ms_;
+  SessionStates<SseSessionState> states_;  // the SSE side of each session opened here
 };
 
 }  // namespace mcpd::transport

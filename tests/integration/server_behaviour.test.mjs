@@ -231,3 +231,48 @@ test('SIGTERM drains an in-flight call, then mcpd exits 0', async () => {
     c.on('error', reject);
   }));
 });
+
+test('a full worker queue answers "busy, retry" (MCP error, REST 503 with Retry-After) and keeps serving', async () => {
+  // One blocking call at a time: a second one while the first runs is refused, not queued.
+  const s = await startServer({ args: pack, env: { MCP_MAX_QUEUED_CALLS: '1' } });
+  try {
+    const sid = await openSession(s.url);
+    const headers = { 'mcp-session-id': sid };
+    const slow = (id) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'test_tool_with_progress', arguments: {}, _meta: { progressToken: id } } });
+    // Start the slow call and wait until its first progress notification shows it is running.
+    let refused = null;
+    for (let attempt = 0; attempt < 5 && !refused; ++attempt) {
+      const res = await fetch(s.url, { method: 'POST', body: JSON.stringify(slow(100 + attempt)),
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } });
+      const reader = res.body.getReader();
+      let seen = '';
+      while (!seen.includes('notifications/progress')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+      const [mcp, rest] = await Promise.all([
+        postMcp(s.url, slow(200 + attempt), headers),
+        fetch(s.base + '/call_tool', { method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ tool: 'test_tool_with_progress', arguments: {} }) }),
+      ]);
+      while (!(await reader.read()).done) { /* drain the first call's stream */ }
+      // Only a refusal that happened while the first call ran proves the bound (the first may finish early).
+      if (mcp.json?.error && rest.status === 503) refused = { mcp, rest, restBody: await rest.json() };
+      else await rest.text();
+    }
+    assert.ok(refused, 'a second blocking call while the first ran was never refused');
+    assert.equal(refused.mcp.json.error.code, -32010);
+    assert.match(refused.mcp.json.error.message, /busy/);
+    assert.equal(refused.mcp.json.error.data.retryAfterSeconds, 1);
+    assert.equal(refused.rest.headers.get('retry-after'), '1');
+    assert.match(refused.restBody.error, /busy/);
+    // Once the queue has room, the same call runs.
+    const after = await postMcp(s.url, slow(300), headers);
+    assert.match(after.text, /Progress tool completed/);
+    const m = await (await fetch(s.base + '/metrics')).text();
+    assert.match(m, /mcpd_worker_refused_total [1-9]/);
+  } finally {
+    await s.stop();
+  }
+});

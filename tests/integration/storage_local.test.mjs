@@ -38,12 +38,15 @@ async function refused(srv, tool, args, pattern) {
 }
 
 // Every file under `top` that is not under `inside`, as paths relative to `top`.
+// Every file under `top` but outside `inside`, except the server's own audit log (data/audit.db and its
+// -wal/-shm files, which its writer thread creates when it first opens the database, at any moment).
 function filesOutside(top, inside) {
   const out = [];
   const walk = (d) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (p === inside) continue;
+      if (/^audit\.db(-wal|-shm|-journal)?$/.test(e.name)) continue;
       if (e.isDirectory()) walk(p);
       else out.push(path.relative(top, p));
     }

@@ -45,12 +45,19 @@ async function untilLimited(request) {
   assert.fail('no 429 within the burst');
 }
 
-async function assertLimited(r) {
+// The refusal has the error body of its surface: a JSON-RPC error on the MCP endpoints, {"error"} on REST.
+async function assertLimited(r, mcp = false) {
   assert.equal(r.status, 429);
   const retry = r.headers.get('retry-after');
   assert.match(retry, /^[1-9]\d*$/, 'Retry-After is whole seconds, at least 1');
   const body = await r.json();
-  assert.match(body.error, /too many requests for this API key/);
+  if (mcp) {
+    assert.equal(body.jsonrpc, '2.0');
+    assert.equal(body.error.code, -32600);
+    assert.match(body.error.message, /too many requests for this API key/);
+  } else {
+    assert.match(body.error, /too many requests for this API key/);
+  }
   return Number(retry);
 }
 
@@ -91,7 +98,7 @@ test('a key over its rate gets 429 + Retry-After on every surface while another 
     for (const [name, request] of Object.entries(surfaces)) {
       const { r, passed } = await untilLimited(request);
       assert.ok(passed <= 1, `${name}: ${passed} requests got through a spent bucket`);
-      await assertLimited(r);
+      await assertLimited(r, /^(POST|GET|DELETE) \/(mcp|sse|messages)$/.test(name));
 
       // At the same moment key B is served normally.
       const other = await fetch(s.base + '/call_tool', { method: 'POST', headers: { ...json, ...b }, body: echoCall('b') });

@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "core/annotations.hpp"
+
 namespace mcpd::packs::conformance {
 
 namespace json = boost::json;
@@ -34,15 +36,11 @@ ToolResult content(std::initializer_list<json::object> items) {
 
 void pause(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
-std::string answer_text(const std::variant<json::value, core::RpcError>& answer) {
-  if (auto* e = std::get_if<core::RpcError>(&answer)) return "error: " + e->message;
-  return json::serialize(std::get<json::value>(answer));
-}
-
 // "Elicitation completed: action=accept, content={...}"
-ToolOutcome elicitation_result(const std::string& prefix, const std::variant<json::value, core::RpcError>& answer) {
-  if (auto* e = std::get_if<core::RpcError>(&answer)) return ToolResult::error("Elicitation failed: " + e->message);
-  const auto& v = std::get<json::value>(answer);
+ToolOutcome elicitation_result(const std::string& prefix, const core::Result<json::value>& answer) {
+  if (answer.cancelled()) return core::Cancelled{};
+  if (answer.failed()) return ToolResult::error("Elicitation failed: " + answer.error().message);
+  const auto& v = *answer;
   std::string action = "unknown", body = "{}";
   if (v.is_object()) {
     if (auto a = v.as_object().if_contains("action"); a && a->is_string()) action = std::string(a->get_string());
@@ -67,7 +65,7 @@ class ConformancePack : public core::Pack {
       t.input_schema = std::move(schema);
       t.handler = std::move(fn);
       t.execution = exec;
-      t.annotations = json::object{{"readOnlyHint", true}, {"openWorldHint", false}};
+      t.annotations = core::read_only();
       r.add_tool(std::move(t));
     };
 
@@ -114,9 +112,10 @@ class ConformancePack : public core::Pack {
                  {"messages", json::array{json::object{{"role", "user"}, {"content", text(std::string(args.at("prompt").as_string()))}}}},
                  {"maxTokens", 100}};
              auto answer = c.ask_client("sampling/createMessage", std::move(params));
-             if (auto* e = std::get_if<core::RpcError>(&answer)) return ToolResult::error("Sampling failed: " + e->message);
-             const auto& v = std::get<json::value>(answer);
-             std::string reply = answer_text(answer);
+             if (answer.cancelled()) return core::Cancelled{};
+             if (answer.failed()) return ToolResult::error("Sampling failed: " + answer.error().message);
+             const auto& v = *answer;
+             std::string reply = json::serialize(v);
              if (auto t = v.is_object() ? v.as_object().if_contains("content") : nullptr; t && t->is_object())
                if (auto s = t->as_object().if_contains("text"); s && s->is_string()) reply = std::string(s->get_string());
              return ToolResult::text("LLM response: " + reply);
@@ -170,24 +169,23 @@ class ConformancePack : public core::Pack {
            core::Execution::Inline,
            parse(R"J({"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","$defs":{"address":{"$anchor":"addressDef","type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}},"properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"},"contactMethod":{"type":"string","enum":["phone","email"]},"phone":{"type":"string"},"email":{"type":"string"}},"allOf":[{"anyOf":[{"required":["phone"]},{"required":["email"]}]}],"if":{"properties":{"contactMethod":{"const":"phone"}},"required":["contactMethod"]},"then":{"required":["phone"]},"else":{"required":["email"]},"additionalProperties":false})J").as_object());
 
-    // echo: the benchmark tool; its structured output shows outputSchema + structuredContent.
-    {
-      core::Tool t;
-      t.name = "echo";
-      t.title = "Echo";
-      t.description = "Returns the message it is given (used by the benchmarks)";
-      t.input_schema = parse(R"J({"type":"object","properties":{"message":{"type":"string","description":"Text to send back"}},"required":["message"]})J");
-      t.output_schema = parse(R"J({"type":"object","properties":{"message":{"type":"string"}},"required":["message"]})J");
-      t.annotations = json::object{{"readOnlyHint", true}, {"idempotentHint", true}, {"openWorldHint", false}};
-      t.handler = [](CallContext&, const json::object& args) -> ToolOutcome {
-        const auto& message = args.at("message");
-        ToolResult result;
-        result.content.push_back(json::object{{"type", "text"}, {"text", message}});
-        result.structured = json::object{{"message", message}};
-        return result;
-      };
-      r.add_tool(std::move(t));
-    }
+    // echo: the benchmark tool; its structured output shows outputSchema + structuredContent. Written the
+    // way a pack's tools are written: one designated initializer per tool.
+    r.add_tool(core::Tool{
+        .name = "echo",
+        .title = "Echo",
+        .description = "Returns the message it is given (used by the benchmarks)",
+        .input_schema = parse(R"J({"type":"object","properties":{"message":{"type":"string","description":"Text to send back"}},"required":["message"]})J"),
+        .output_schema = parse(R"J({"type":"object","properties":{"message":{"type":"string"}},"required":["message"]})J"),
+        .annotations = core::read_only(),
+        .handler = [](CallContext&, const json::object& args) -> ToolOutcome {
+          const auto& message = args.at("message");
+          ToolResult result;
+          result.content.push_back(json::object{{"type", "text"}, {"text", message}});
+          result.structured = json::object{{"message", message}};
+          return result;
+        },
+    });
 
     // A plain REST route, as packs add them beside MCP: POST /echo {"message"} -> {"message"}.
     core::HttpRoute route;

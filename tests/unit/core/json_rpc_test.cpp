@@ -172,3 +172,17 @@ TEST(JsonRpc, ParsingIsBoundedByMemoryNotBytesOnTheWire) {
   EXPECT_EQ(copy.at("s").as_string().size(), (4u << 20) - 16);
   EXPECT_EQ(std::get<RpcError>(parse_json("{oops", 1u << 20)).code, error_code::kParseError);
 }
+
+TEST(JsonRpc, NumbersBeyondADoubleAreAParseErrorNotAValueThatCannotBeWrittenBack) {
+  // Found by fuzzing: Boost.JSON reads 0e400 as NaN and 1e400 as infinity, and writes neither as JSON.
+  for (const char* text : {R"({"a":0e400})", R"({"a":[1e400]})", R"({"a":{"b":-1e999}})"}) {
+    auto parsed = parse_json(text);
+    ASSERT_TRUE(std::holds_alternative<RpcError>(parsed)) << text;
+    EXPECT_EQ(std::get<RpcError>(parsed).code, error_code::kParseError);
+    auto budgeted = parse_json(text, 64);
+    ASSERT_TRUE(std::holds_alternative<RpcError>(budgeted)) << text;
+  }
+  auto fine = parse_json(R"({"a":1e300,"b":0e5,"c":-2.5})");
+  ASSERT_TRUE(std::holds_alternative<json::value>(fine));
+  EXPECT_TRUE(std::holds_alternative<json::value>(parse_json(json::serialize(std::get<json::value>(fine)))));
+}

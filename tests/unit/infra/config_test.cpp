@@ -111,3 +111,23 @@ TEST(Config, DescribeMasksSecrets) {
   EXPECT_EQ(text.find("hunter2"), std::string::npos);
   EXPECT_EQ(text.find(":pw@"), std::string::npos);
 }
+
+TEST(Config, AuditSettingsAreCheckedAndNamed) {
+  Config c;
+  EXPECT_EQ(c.audit_max_bytes, 256u << 20);
+  auto ok = apply_toml_text(c, "[audit]\nretention_days = 30\nmax_bytes = 67108864\n", "audit.toml");
+  EXPECT_TRUE(ok.empty()) << ok[0].to_string();
+  EXPECT_EQ(c.audit_retention_days, 30);
+  EXPECT_EQ(c.audit_max_bytes, 64u << 20);
+  EXPECT_EQ(c.origin["audit.max_bytes"], "file");
+  EXPECT_EQ(describe(c).at("audit").at("max_bytes").at("value").to_number<std::uint64_t>(), 64u << 20);
+  // Too small, too large, the wrong type, a mistyped key: each named, and nothing applied.
+  Config d;
+  EXPECT_TRUE(mentions(apply_toml_text(d, "[audit]\nmax_bytes = 1000\n", "a.toml"), "audit.max_bytes"));
+  EXPECT_TRUE(mentions(apply_toml_text(d, "[audit]\nmax_bytes = 2199023255552\n", "a.toml"), "audit.max_bytes"));
+  EXPECT_TRUE(mentions(apply_toml_text(d, "[audit]\nmax_bytes = \"256MiB\"\n", "a.toml"), "audit.max_bytes"));
+  EXPECT_TRUE(mentions(apply_toml_text(d, "[audit]\nretention_days = 0\n", "a.toml"), "audit.retention_days"));
+  EXPECT_TRUE(mentions(apply_toml_text(d, "[audit]\nmax_byte = 5000000\n", "a.toml"), "audit.max_byte"));
+  EXPECT_EQ(d.audit_max_bytes, 256u << 20);
+  EXPECT_EQ(d.audit_retention_days, 90);
+}

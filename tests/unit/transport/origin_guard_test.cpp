@@ -17,6 +17,11 @@ Request req(std::string_view host, std::string_view origin = {}) {
 TEST(OriginGuard, LoopbackListenerAcceptsLoopbackHostsAndOrigins) {
   OriginGuard g({}, {});
   EXPECT_FALSE(g.check(req("127.0.0.1:8000"), true));
+  EXPECT_FALSE(g.check(req("127.1.2.3:8000"), true));
+  // A name that starts like a loopback address is still a name anyone can point here.
+  EXPECT_TRUE(g.check(req("127.attacker.example:8080"), true));
+  EXPECT_TRUE(g.check(req("127.0.0.1.attacker.example"), true));
+  EXPECT_TRUE(g.check(req("localhost:8000", "http://127.attacker.example:8080"), true));
   EXPECT_FALSE(g.check(req("localhost:8000", "http://localhost:3000"), true));
   EXPECT_FALSE(g.check(req("[::1]:8000", "http://[::1]:8000"), true));
 }

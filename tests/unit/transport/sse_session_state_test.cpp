@@ -31,7 +31,8 @@ json::object reply(int id) { return json::object{{"jsonrpc", "2.0"}, {"id", id},
 TEST(SseSessionState, AnswersWithJsonWhenNothingElseIsSent) {
   asio::io_context io;
   auto ch = std::make_shared<ResponseChannel>(io.get_executor());
-  SseSessionState st(8, 1000);
+  auto state = std::make_shared<SseSessionState>(8, 1000);  // as the transport makes it
+  auto& st = *state;
   st.begin_exchange("n:1", ch, true, 11);
   st.complete_exchange("n:1", reply(1));
   auto items = drain(io, ch);
@@ -44,7 +45,8 @@ TEST(SseSessionState, AnswersWithJsonWhenNothingElseIsSent) {
 TEST(SseSessionState, SwitchesToSseWithAPrimingEventWhenTheCallEmits) {
   asio::io_context io;
   auto ch = std::make_shared<ResponseChannel>(io.get_executor());
-  SseSessionState st(8, 1000);
+  auto state = std::make_shared<SseSessionState>(8, 1000);  // as the transport makes it
+  auto& st = *state;
   st.begin_exchange("n:1", ch, true, 11);
   st.send(note(), 1);
   st.complete_exchange("n:1", reply(1));
@@ -61,7 +63,8 @@ TEST(SseSessionState, ClientWithoutSseGetsJsonAndNotificationsGoToTheStandaloneS
   asio::io_context io;
   auto post = std::make_shared<ResponseChannel>(io.get_executor());
   auto get = std::make_shared<ResponseChannel>(io.get_executor());
-  SseSessionState st(8, 1000);
+  auto state = std::make_shared<SseSessionState>(8, 1000);  // as the transport makes it
+  auto& st = *state;
   EXPECT_EQ(st.open_get_stream(get, "", 11), SseSessionState::OpenResult::Opened);
   st.begin_exchange("n:1", post, false, 11);
   st.send(note(), 1);
@@ -78,7 +81,8 @@ TEST(SseSessionState, OneStandaloneStreamAtATime) {
   asio::io_context io;
   auto a = std::make_shared<ResponseChannel>(io.get_executor());
   auto b = std::make_shared<ResponseChannel>(io.get_executor());
-  SseSessionState st(8, 1000);
+  auto state = std::make_shared<SseSessionState>(8, 1000);  // as the transport makes it
+  auto& st = *state;
   EXPECT_EQ(st.open_get_stream(a, "", 11), SseSessionState::OpenResult::Opened);
   EXPECT_EQ(st.open_get_stream(b, "", 11), SseSessionState::OpenResult::Conflict);
   a->mark_peer_gone();
@@ -89,7 +93,8 @@ TEST(SseSessionState, OneStandaloneStreamAtATime) {
 TEST(SseSessionState, PollingClosesTheStreamAndLastEventIdReplaysTheAnswer) {
   asio::io_context io;
   auto post = std::make_shared<ResponseChannel>(io.get_executor());
-  SseSessionState st(8, 1000);
+  auto state = std::make_shared<SseSessionState>(8, 1000);  // as the transport makes it
+  auto& st = *state;
   st.begin_exchange("n:1", post, true, 11);
   st.close_stream(1);
   auto first = drain(io, post);
@@ -108,7 +113,8 @@ TEST(SseSessionState, PollingClosesTheStreamAndLastEventIdReplaysTheAnswer) {
 TEST(SseSessionState, ResumingALiveStreamDeliversLaterMessagesToTheNewConnection) {
   asio::io_context io;
   auto post = std::make_shared<ResponseChannel>(io.get_executor());
-  SseSessionState st(8, 1000);
+  auto state = std::make_shared<SseSessionState>(8, 1000);  // as the transport makes it
+  auto& st = *state;
   st.begin_exchange("n:1", post, true, 11);
   st.send(note(), 1);   // event 1-2
   post->mark_peer_gone();
@@ -125,7 +131,8 @@ TEST(SseSessionState, ResumingALiveStreamDeliversLaterMessagesToTheNewConnection
 TEST(SseSessionState, TheReplayBufferIsBounded) {
   asio::io_context io;
   auto post = std::make_shared<ResponseChannel>(io.get_executor());
-  SseSessionState st(2, 1000);
+  auto state = std::make_shared<SseSessionState>(2, 1000);  // as the transport makes it
+  auto& st = *state;
   st.begin_exchange("n:1", post, true, 11);
   for (int i = 0; i < 5; ++i) st.send(note(), 1);  // events 1-2 .. 1-6; only 1-5 and 1-6 are kept
   post->mark_peer_gone();
@@ -139,7 +146,8 @@ TEST(SseSessionState, TheReplayBufferIsBounded) {
 TEST(SseSessionState, TheReplayBufferIsBoundedInBytesToo) {
   asio::io_context io;
   auto post = std::make_shared<ResponseChannel>(io.get_executor());
-  SseSessionState st(100, 1000, 1000);  // room for 100 events but only 1000 bytes
+  auto state = std::make_shared<SseSessionState>(100, 1000, 1000);  // as the transport makes it
+  auto& st = *state;  // room for 100 events but only 1000 bytes
   st.begin_exchange("n:1", post, true, 11);
   json::object big{{"jsonrpc", "2.0"}, {"method", "notifications/message"}, {"params", json::object{{"data", std::string(600, 'x')}}}};
   st.send(big, 1);    // event 1-2 (~650 bytes)
@@ -165,4 +173,19 @@ TEST(SseSessionState, TheReplayBufferIsBoundedInBytesToo) {
   auto again = std::make_shared<ResponseChannel>(io.get_executor());
   EXPECT_EQ(small.open_get_stream(again, "1-1", 11), SseSessionState::OpenResult::Opened);
   EXPECT_EQ(drain(io, again).size(), 1u);  // only the header: nothing to replay
+}
+
+TEST(SseSessionState, AClientGoneAfterTheSessionEndedTouchesNothing) {
+  asio::io_context io;
+  auto ch = std::make_shared<ResponseChannel>(io.get_executor());
+  std::weak_ptr<SseSessionState> gone;
+  {
+    auto state = std::make_shared<SseSessionState>(8, 1000);
+    gone = state;
+    state->begin_exchange("n:1", ch, true, 11);
+    state->send(note(), json::value(1));  // the answer switches to SSE: the stream watches the connection
+  }  // the session ended and released its state; the connection is still open
+  EXPECT_TRUE(gone.expired());
+  ch->mark_peer_gone();  // found by fuzzing: this used the freed state (ASan: heap-use-after-free)
+  EXPECT_TRUE(ch->peer_gone());
 }
