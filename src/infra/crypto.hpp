@@ -3,6 +3,9 @@
 #include <string>
 #include <string_view>
 
+// base64_encode lives in infra/base64.hpp now; included here for the callers that found it here.
+#include "infra/base64.hpp"
+
 namespace mcpd::infra {
 
 // `bytes` random bytes from the OS CSPRNG, hex-encoded (session ids, tokens).
@@ -15,6 +18,5 @@ std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 // Lower-case hex of raw bytes.
 std::string hex_encode(std::string_view bytes);
-std::string base64_encode(std::string_view data);
 
 }  // namespace mcpd::infra

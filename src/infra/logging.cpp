@@ -6,9 +6,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <ctime>
 
 #include "infra/masking.hpp"
+#include "infra/time.hpp"
 
 namespace mcpd::infra::log {
 
@@ -26,18 +26,7 @@ spdlog::logger& logger() {
   return *instance;
 }
 
-std::string timestamp() {
-  auto now = std::chrono::system_clock::now();
-  auto t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[40];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms));
-  return out;
-}
+std::string timestamp() { return iso8601_utc(std::chrono::system_clock::now()); }
 
 constexpr std::string_view kNames[] = {"debug", "info", "warning", "error"};
 }  // namespace

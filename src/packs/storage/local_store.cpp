@@ -20,12 +20,15 @@
 #include <utility>
 #include <vector>
 
+#include "infra/base64.hpp"
 #include "infra/crypto.hpp"
-#include "packs/storage/encoding.hpp"
+#include "infra/time.hpp"
 #include "packs/storage/object_key.hpp"
 #include "packs/storage/sigv4.hpp"
 
 namespace mcpd::packs::storage {
+
+using core::Error;
 
 namespace {
 
@@ -59,10 +62,6 @@ class Fd {
  private:
   int fd_ = -1;
 };
-
-StoreError error(ErrorKind kind, std::string message, std::string code = {}) {
-  return StoreError{kind, std::move(message), std::move(code)};
-}
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
@@ -105,19 +104,18 @@ std::optional<std::uint64_t> number(std::string_view s) {
 
 Result<Span> parse_range(const std::string& range, std::uint64_t size, const std::string& where) {
   std::string_view spec(range);
-  const StoreError bad = error(ErrorKind::InvalidArgument,
-                               "the range " + quoted(range) + " is invalid; use bytes=FIRST-LAST, bytes=FIRST- or bytes=-COUNT",
-                               "InvalidArgument");
+  const Error bad =
+      Error::invalid_argument("the range " + quoted(range) + " is invalid; use bytes=FIRST-LAST, bytes=FIRST- or bytes=-COUNT")
+          .with_code("InvalidArgument");
   if (!spec.starts_with("bytes=")) return bad;
   spec.remove_prefix(6);
   const auto dash = spec.find('-');
   if (dash == std::string_view::npos) return bad;
   const auto first_text = spec.substr(0, dash), last_text = spec.substr(dash + 1);
-  const StoreError unsatisfiable =
-      error(ErrorKind::InvalidArgument,
-            "the range " + quoted(range) + " is outside " + where + ", which is " + std::to_string(size) +
-                " bytes long; ask for bytes below " + std::to_string(size),
-            "InvalidRange");
+  const Error unsatisfiable = Error::invalid_argument("the range " + quoted(range) + " is outside " + where + ", which is " +
+                                                      std::to_string(size) + " bytes long; ask for bytes below " +
+                                                      std::to_string(size))
+                                  .with_code("InvalidRange");
   if (first_text.empty()) {  // a suffix: the last COUNT bytes
     auto count = number(last_text);
     if (!count) return bad;
@@ -143,7 +141,7 @@ std::string etag_of(const struct stat& st) {
   return sigv4::sha256_hex(id).substr(0, 32);
 }
 
-std::string modified_of(const struct stat& st) { return iso8601_utc(st.st_mtim.tv_sec, st.st_mtim.tv_nsec); }
+std::string modified_of(const struct stat& st) { return infra::iso8601_utc(st.st_mtim.tv_sec, st.st_mtim.tv_nsec); }
 
 std::string content_type_of(int fd, const std::string& key) {
   char buf[256];
@@ -169,39 +167,42 @@ std::string os_error(int err) { return std::strerror(err); }
 
 std::string shown(const std::string& bucket, const std::string& key) { return quoted(bucket + "/" + key); }
 
-StoreError link_refused(const std::string& bucket, const std::string& path) {
-  return error(ErrorKind::Denied,
-               shown(bucket, path) + " is a symbolic link, which the local store never follows; use the real path",
-               "AccessDenied");
+Error link_refused(const std::string& bucket, const std::string& path) {
+  return Error::refused(shown(bucket, path) + " is a symbolic link, which the local store never follows; use the real path")
+      .with_code("AccessDenied");
 }
 
-// The folders of `key` (all segments but the last), opened in turn from the bucket. Fills `chain`
-// with each opened folder (the bucket first). Missing folders give NotFound, or are created when
-// `create` is set.
-std::optional<StoreError> walk(int bucket_fd, const std::string& bucket, const std::vector<std::string>& segments,
-                               bool create, std::vector<Fd>& chain) {
+// A file-system call that failed for a reason of the machine's (EIO, ENOSPC, EACCES): the store
+// cannot serve this now, and the caller can do nothing but try again later.
+Error os_failure(const std::string& what, int err) { return Error::unavailable(what + ": " + os_error(err)); }
+
+// The folders of `key` (all segments but the last), opened in turn from the bucket: each opened
+// folder, the bucket's child first. Missing folders give NotFound, or are created when `create` is set.
+Result<std::vector<Fd>> walk(int bucket_fd, const std::string& bucket, const std::vector<std::string>& segments,
+                             bool create) {
+  std::vector<Fd> chain;
   std::string path;
   for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
     const int parent = chain.empty() ? bucket_fd : chain.back().get();
     const std::string& seg = segments[i];
     path += (path.empty() ? "" : "/") + seg;
     if (create && ::mkdirat(parent, seg.c_str(), 0755) != 0 && errno != EEXIST)
-      return error(ErrorKind::Failed, "cannot create the folder " + shown(bucket, path) + ": " + os_error(errno));
+      return os_failure("cannot create the folder " + shown(bucket, path), errno);
     Fd next = open_dir_at(parent, seg);
     if (!next) {
       const int err = errno;
       if (is_symlink_at(parent, seg)) return link_refused(bucket, path);
-      if (err == ENOENT)
-        return error(ErrorKind::NotFound, "no folder " + shown(bucket, path) + " exists", "NoSuchKey");
-      if (err == ENOTDIR)
-        return error(create ? ErrorKind::InvalidArgument : ErrorKind::NotFound,
-                     shown(bucket, path) + " is an object, so it cannot also be a folder of other keys",
-                     create ? "InvalidArgument" : "NoSuchKey");
-      return error(ErrorKind::Failed, "cannot open the folder " + shown(bucket, path) + ": " + os_error(err));
+      if (err == ENOENT) return Error::not_found("no folder " + shown(bucket, path) + " exists").with_code("NoSuchKey");
+      if (err == ENOTDIR) {
+        std::string message = shown(bucket, path) + " is an object, so it cannot also be a folder of other keys";
+        if (create) return Error::invalid_argument(std::move(message)).with_code("InvalidArgument");
+        return Error::not_found(std::move(message)).with_code("NoSuchKey");
+      }
+      return os_failure("cannot open the folder " + shown(bucket, path), err);
     }
     chain.push_back(std::move(next));
   }
-  return std::nullopt;
+  return chain;
 }
 
 struct Entry {
@@ -335,39 +336,41 @@ void LocalStore::ensure_bucket(const std::string& bucket) {
 namespace {
 
 // The bucket's folder, or why it cannot be used.
-Result<int> open_bucket(int root_fd, const std::string& root, const std::string& bucket, Fd& holder) {
-  if (auto p = LocalStore::bucket_problem(bucket); !p.empty()) return error(ErrorKind::InvalidArgument, p, "InvalidBucketName");
-  holder = open_dir_at(root_fd, bucket);
-  if (holder) return holder.get();
+Result<Fd> open_bucket(int root_fd, const std::string& root, const std::string& bucket) {
+  if (auto p = LocalStore::bucket_problem(bucket); !p.empty())
+    return Error::invalid_argument(p).with_code("InvalidBucketName");
+  Fd folder = open_dir_at(root_fd, bucket);
+  if (folder) return folder;
   const int err = errno;
   if (is_symlink_at(root_fd, bucket))
-    return error(ErrorKind::Denied, "the bucket " + quoted(bucket) + " is a symbolic link, which the local store never follows",
-                 "AccessDenied");
+    return Error::refused("the bucket " + quoted(bucket) + " is a symbolic link, which the local store never follows")
+        .with_code("AccessDenied");
+  // The root is a path on the server: the log gets it, the caller does not.
   if (err == ENOENT || err == ENOTDIR)
-    return error(ErrorKind::NotFound,
-                 "the bucket " + quoted(bucket) + " does not exist; the buckets of this store are the folders of " + root,
-                 "NoSuchBucket");
-  return error(ErrorKind::Failed, "cannot open the bucket " + quoted(bucket) + ": " + os_error(err));
+    return Error::not_found("the bucket " + quoted(bucket) + " does not exist; check the bucket name",
+                            "the buckets of this store are the folders of " + root)
+        .with_code("NoSuchBucket");
+  return os_failure("cannot open the bucket " + quoted(bucket), err);
 }
 
 }  // namespace
 
 Result<ListPage> LocalStore::list(const ListRequest& request) {
-  Fd bucket_holder;
-  auto bucket_fd = open_bucket(root_fd_, options_.root, request.bucket, bucket_holder);
-  if (!bucket_fd) return bucket_fd.error();
+  auto bucket = open_bucket(root_fd_, options_.root, request.bucket);
+  if (!bucket) return std::move(bucket).failure();
+  const int bucket_fd = bucket->get();
   const std::string& prefix = request.prefix;
   // The shared rules only: a prefix is matched against names, and only its complete segments are
   // ever opened as folders.
-  if (auto p = list_prefix_problem(prefix); !p.empty()) return error(ErrorKind::InvalidArgument, p, "InvalidArgument");
+  if (auto p = list_prefix_problem(prefix); !p.empty()) return Error::invalid_argument(p).with_code("InvalidArgument");
   std::string marker;
   if (!request.continuation_token.empty()) {
-    auto decoded = base64_decode(request.continuation_token, true);
+    auto decoded = infra::base64url_decode(request.continuation_token);
     if (!decoded || !std::string_view(*decoded).starts_with(kTokenVersion))
-      return error(ErrorKind::InvalidArgument,
-                   "the continuation_token is not one this store issued; pass the next_continuation_token of the "
-                   "previous page unchanged",
-                   "InvalidArgument");
+      return Error::invalid_argument(
+                 "the continuation_token is not one this store issued; pass the next_continuation_token of the "
+                 "previous page unchanged")
+          .with_code("InvalidArgument");
     marker = decoded->substr(kTokenVersion.size());
   }
   const int max_keys = std::clamp(request.max_keys, 1, 1000);
@@ -375,14 +378,14 @@ Result<ListPage> LocalStore::list(const ListRequest& request) {
   // Walk from the deepest folder the prefix names in full: "a/b/c" starts in "a/b/".
   const auto last_slash = prefix.rfind('/');
   const std::string start_key = last_slash == std::string::npos ? "" : prefix.substr(0, last_slash + 1);
-  std::vector<Fd> chain;
-  std::vector<std::string> segments = split(start_key);  // "a/b/" → a, b, "" (the last is dropped by walk)
-  if (auto e = walk(*bucket_fd, request.bucket, segments, false, chain); e) {
-    if (e->kind != ErrorKind::NotFound && e->kind != ErrorKind::Denied) return *e;
-    chain.clear();
+  const std::vector<std::string> segments = split(start_key);  // "a/b/" → a, b, "" (the last is dropped by walk)
+  auto chain = walk(bucket_fd, request.bucket, segments, false);
+  if (!chain) {
+    const auto kind = chain.error().kind;
+    if (kind != core::ErrorKind::NotFound && kind != core::ErrorKind::Refused) return std::move(chain).failure();
     return ListPage{};  // nothing exists under that prefix
   }
-  const int start_fd = chain.empty() ? *bucket_fd : chain.back().get();
+  const int start_fd = chain->empty() ? bucket_fd : chain->back().get();
 
   std::vector<Entry> entries;
   ListWalk walker{prefix, request.delimiter == "/", entries};
@@ -415,7 +418,7 @@ Result<ListPage> LocalStore::list(const ListRequest& request) {
   }
   if (it != entries.end()) {
     page.is_truncated = true;
-    page.next_continuation_token = base64_encode(std::string(kTokenVersion) + last, true);
+    page.next_continuation_token = infra::base64url_encode(std::string(kTokenVersion) + last);
   }
   return page;
 }
@@ -428,31 +431,34 @@ struct OpenedObject {
   struct stat st {};
 };
 
+Error no_such_key(const std::string& bucket, const std::string& key) {
+  return Error::not_found("no object " + shown(bucket, key) + " exists; list the bucket to see its keys").with_code("NoSuchKey");
+}
+
 Result<OpenedObject> open_object(int bucket_fd, const std::string& bucket, const std::string& key) {
-  if (auto p = LocalStore::key_problem(key); !p.empty()) return error(ErrorKind::InvalidArgument, p, "InvalidArgument");
+  if (auto p = LocalStore::key_problem(key); !p.empty()) return Error::invalid_argument(p).with_code("InvalidArgument");
   const auto segments = split(key);
-  std::vector<Fd> chain;
-  if (auto e = walk(bucket_fd, bucket, segments, false, chain); e) {
-    if (e->kind == ErrorKind::NotFound) return error(ErrorKind::NotFound, "no object " + shown(bucket, key) + " exists; list the bucket to see its keys", "NoSuchKey");
-    return *e;
+  auto chain = walk(bucket_fd, bucket, segments, false);
+  if (!chain) {
+    if (chain.error().kind == core::ErrorKind::NotFound) return no_such_key(bucket, key);
+    return std::move(chain).failure();
   }
-  const int dir = chain.empty() ? bucket_fd : chain.back().get();
+  const int dir = chain->empty() ? bucket_fd : chain->back().get();
   // O_NONBLOCK: opening a FIFO must not hang the worker; it is refused below anyway.
   OpenedObject out;
   out.fd = Fd(::openat(dir, segments.back().c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (!out.fd) {
     const int err = errno;
     if (err == ELOOP || is_symlink_at(dir, segments.back())) return link_refused(bucket, key);
-    if (err == ENOENT || err == ENOTDIR)
-      return error(ErrorKind::NotFound, "no object " + shown(bucket, key) + " exists; list the bucket to see its keys", "NoSuchKey");
-    return error(ErrorKind::Failed, "cannot open " + shown(bucket, key) + ": " + os_error(err));
+    if (err == ENOENT || err == ENOTDIR) return no_such_key(bucket, key);
+    return os_failure("cannot open " + shown(bucket, key), err);
   }
-  if (::fstat(out.fd.get(), &out.st) != 0) return error(ErrorKind::Failed, "cannot read " + shown(bucket, key) + ": " + os_error(errno));
+  if (::fstat(out.fd.get(), &out.st) != 0) return os_failure("cannot read " + shown(bucket, key), errno);
   if (!S_ISREG(out.st.st_mode))
-    return error(ErrorKind::NotFound,
-                 "no object " + shown(bucket, key) + " exists (" + (S_ISDIR(out.st.st_mode) ? "it is a folder" : "it is not a regular file") +
-                     "); list the bucket to see its keys",
-                 "NoSuchKey");
+    return Error::not_found("no object " + shown(bucket, key) + " exists (" +
+                            (S_ISDIR(out.st.st_mode) ? "it is a folder" : "it is not a regular file") +
+                            "); list the bucket to see its keys")
+        .with_code("NoSuchKey");
   return out;
 }
 
@@ -463,36 +469,34 @@ ObjectMeta info_of(const std::string& key, int fd, const struct stat& st) {
 }  // namespace
 
 Result<ObjectData> LocalStore::get(const std::string& bucket, const std::string& key, const std::string& range) {
-  Fd bucket_holder;
-  auto bucket_fd = open_bucket(root_fd_, options_.root, bucket, bucket_holder);
-  if (!bucket_fd) return bucket_fd.error();
-  auto object = open_object(*bucket_fd, bucket, key);
-  if (!object) return object.error();
+  auto folder = open_bucket(root_fd_, options_.root, bucket);
+  if (!folder) return std::move(folder).failure();
+  auto object = open_object(folder->get(), bucket, key);
+  if (!object) return std::move(object).failure();
   const std::uint64_t size = static_cast<std::uint64_t>(object->st.st_size);
   Span span{0, size == 0 ? 0 : size - 1};
   std::uint64_t length = size;
   ObjectData data;
   if (!range.empty()) {
     auto parsed = parse_range(range, size, shown(bucket, key));
-    if (!parsed) return parsed.error();
+    if (!parsed) return std::move(parsed).failure();
     span = *parsed;
     length = span.last - span.first + 1;
     data.content_range = "bytes " + std::to_string(span.first) + "-" + std::to_string(span.last) + "/" + std::to_string(size);
   }
   if (length > options_.max_object_bytes)
-    return error(ErrorKind::TooLarge,
-                 shown(bucket, key) + (range.empty() ? " is " : ": the range is ") + std::to_string(length) +
-                     " bytes, above the " + std::to_string(options_.max_object_bytes) +
-                     "-byte limit (max_object_bytes); read it in parts with a range such as \"bytes=0-" +
-                     std::to_string(options_.max_object_bytes - 1) + "\"",
-                 "ObjectTooLarge");
+    return Error::invalid_argument(shown(bucket, key) + (range.empty() ? " is " : ": the range is ") + std::to_string(length) +
+                                   " bytes, above the " + std::to_string(options_.max_object_bytes) +
+                                   "-byte limit (max_object_bytes); read it in parts with a range such as \"bytes=0-" +
+                                   std::to_string(options_.max_object_bytes - 1) + "\"")
+        .with_code("ObjectTooLarge");
   data.info = info_of(key, object->fd.get(), object->st);
   data.bytes.resize(length);
   std::uint64_t done = 0;
   while (done < length) {
     const ssize_t n = ::pread(object->fd.get(), data.bytes.data() + done, length - done, static_cast<off_t>(span.first + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return error(ErrorKind::Failed, "cannot read " + shown(bucket, key) + ": " + os_error(errno));
+    if (n < 0) return os_failure("cannot read " + shown(bucket, key), errno);
     if (n == 0) break;  // the file shrank while we read it
     done += static_cast<std::uint64_t>(n);
   }
@@ -501,96 +505,93 @@ Result<ObjectData> LocalStore::get(const std::string& bucket, const std::string&
 }
 
 Result<ObjectMeta> LocalStore::head(const std::string& bucket, const std::string& key) {
-  Fd bucket_holder;
-  auto bucket_fd = open_bucket(root_fd_, options_.root, bucket, bucket_holder);
-  if (!bucket_fd) return bucket_fd.error();
-  auto object = open_object(*bucket_fd, bucket, key);
-  if (!object) return object.error();
+  auto folder = open_bucket(root_fd_, options_.root, bucket);
+  if (!folder) return std::move(folder).failure();
+  auto object = open_object(folder->get(), bucket, key);
+  if (!object) return std::move(object).failure();
   return info_of(key, object->fd.get(), object->st);
 }
 
 Result<PutOutcome> LocalStore::put(const std::string& bucket, const std::string& key, std::string_view bytes,
                                    const std::string& content_type) {
-  Fd bucket_holder;
-  auto bucket_fd = open_bucket(root_fd_, options_.root, bucket, bucket_holder);
-  if (!bucket_fd) return bucket_fd.error();
-  if (auto p = key_problem(key); !p.empty()) return error(ErrorKind::InvalidArgument, p, "InvalidArgument");
+  auto folder = open_bucket(root_fd_, options_.root, bucket);
+  if (!folder) return std::move(folder).failure();
+  if (auto p = key_problem(key); !p.empty()) return Error::invalid_argument(p).with_code("InvalidArgument");
   const auto segments = split(key);
-  std::vector<Fd> chain;
-  if (auto e = walk(*bucket_fd, bucket, segments, true, chain); e) return *e;
-  const int dir = chain.empty() ? *bucket_fd : chain.back().get();
+  auto chain = walk(folder->get(), bucket, segments, true);
+  if (!chain) return std::move(chain).failure();
+  const int dir = chain->empty() ? folder->get() : chain->back().get();
   const std::string& name = segments.back();
 
   // Written in full under a temporary name in the same folder, then renamed over the key: a reader
   // sees the old object or the new one, never half of one.
   const std::string temp = std::string(kTempPrefix) + infra::random_hex(8);
   Fd out(::openat(dir, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-  if (!out) return error(ErrorKind::Failed, "cannot write " + shown(bucket, key) + ": " + os_error(errno));
-  auto fail = [&](const std::string& why) -> StoreError {
+  if (!out) return os_failure("cannot write " + shown(bucket, key), errno);
+  auto fail = [&](int err) -> Error {
     out.reset();
     ::unlinkat(dir, temp.c_str(), 0);
-    return error(ErrorKind::Failed, "cannot write " + shown(bucket, key) + ": " + why);
+    return os_failure("cannot write " + shown(bucket, key), err);
   };
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(out.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(os_error(errno));
+    if (n < 0) return fail(errno);
     done += static_cast<std::size_t>(n);
   }
   if (!content_type.empty() && !has_control(content_type))  // best effort: not every file system keeps it
     ::fsetxattr(out.get(), kContentTypeAttr, content_type.data(), content_type.size(), 0);
-  if (::fsync(out.get()) != 0) return fail(os_error(errno));
+  if (::fsync(out.get()) != 0) return fail(errno);
   struct stat st;
-  if (::fstat(out.get(), &st) != 0) return fail(os_error(errno));
+  if (::fstat(out.get(), &st) != 0) return fail(errno);
   out.reset();
   if (::renameat(dir, temp.c_str(), dir, name.c_str()) != 0) {
     const int err = errno;
     ::unlinkat(dir, temp.c_str(), 0);
     if (err == EISDIR || err == ENOTEMPTY || err == EEXIST)
-      return error(ErrorKind::InvalidArgument,
-                   shown(bucket, key) + " is a folder of other keys, so it cannot also be an object; choose another key",
-                   "InvalidArgument");
-    return error(ErrorKind::Failed, "cannot write " + shown(bucket, key) + ": " + os_error(err));
+      return Error::invalid_argument(shown(bucket, key) +
+                                     " is a folder of other keys, so it cannot also be an object; choose another key")
+          .with_code("InvalidArgument");
+    return os_failure("cannot write " + shown(bucket, key), err);
   }
   ::fsync(dir);  // the rename itself survives a crash
   return PutOutcome{etag_of(st), static_cast<std::uint64_t>(st.st_size)};
 }
 
-Result<Done> LocalStore::remove(const std::string& bucket, const std::string& key) {
-  Fd bucket_holder;
-  auto bucket_fd = open_bucket(root_fd_, options_.root, bucket, bucket_holder);
-  if (!bucket_fd) return bucket_fd.error();
-  if (auto p = key_problem(key); !p.empty()) return error(ErrorKind::InvalidArgument, p, "InvalidArgument");
+Status LocalStore::remove(const std::string& bucket, const std::string& key) {
+  auto folder = open_bucket(root_fd_, options_.root, bucket);
+  if (!folder) return std::move(folder).failure();
+  if (auto p = key_problem(key); !p.empty()) return Error::invalid_argument(p).with_code("InvalidArgument");
   const auto segments = split(key);
-  std::vector<Fd> chain;
-  if (auto e = walk(*bucket_fd, bucket, segments, false, chain); e) {
-    if (e->kind == ErrorKind::NotFound) return Done{};  // nothing to delete, as on S3
-    return *e;
+  auto chain = walk(folder->get(), bucket, segments, false);
+  if (!chain) {
+    if (chain.error().kind == core::ErrorKind::NotFound) return {};  // nothing to delete, as on S3
+    return std::move(chain).failure();
   }
-  const int dir = chain.empty() ? *bucket_fd : chain.back().get();
+  const int dir = chain->empty() ? folder->get() : chain->back().get();
   struct stat st;
   if (::fstatat(dir, segments.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return Done{};
-    return error(ErrorKind::Failed, "cannot delete " + shown(bucket, key) + ": " + os_error(errno));
+    if (errno == ENOENT) return {};
+    return os_failure("cannot delete " + shown(bucket, key), errno);
   }
   if (S_ISLNK(st.st_mode)) return link_refused(bucket, key);
-  if (!S_ISREG(st.st_mode)) return Done{};  // a folder or a device is no object: there is none to delete
+  if (!S_ISREG(st.st_mode)) return {};  // a folder or a device is no object: there is none to delete
   if (::unlinkat(dir, segments.back().c_str(), 0) != 0 && errno != ENOENT)
-    return error(ErrorKind::Failed, "cannot delete " + shown(bucket, key) + ": " + os_error(errno));
+    return os_failure("cannot delete " + shown(bucket, key), errno);
   // Folders the delete left empty go too, deepest first, never the bucket itself.
-  for (std::size_t i = chain.size(); i-- > 0;) {
-    const int parent = i == 0 ? *bucket_fd : chain[i - 1].get();
+  for (std::size_t i = chain->size(); i-- > 0;) {
+    const int parent = i == 0 ? folder->get() : (*chain)[i - 1].get();
     if (::unlinkat(parent, segments[i].c_str(), AT_REMOVEDIR) != 0) break;  // not empty (or busy): stop
   }
-  return Done{};
+  return {};
 }
 
 Result<std::string> LocalStore::presign_get(const std::string&, const std::string&, long) {
-  return error(ErrorKind::Unsupported,
-               "presigned URLs exist only for S3 stores; this store is a local folder, so read the object with "
-               "s3_get_object instead",
-               "NotImplemented");
+  return Error::refused(
+             "presigned URLs exist only for S3 stores; this store is a local folder, so read the object with "
+             "s3_get_object instead")
+      .with_code("NotImplemented");
 }
 
 std::string LocalStore::health(const std::string& probe_bucket) {

@@ -31,7 +31,8 @@ struct LocalStoreOptions {
 
 class LocalStore final : public ObjectStore {
  public:
-  // Throws std::invalid_argument when the root cannot be created or opened as a directory.
+  // Throws std::invalid_argument when the root cannot be created or opened as a directory (start-up:
+  // the calls below answer with Results and never throw).
   explicit LocalStore(LocalStoreOptions options);
   ~LocalStore() override;
   LocalStore(const LocalStore&) = delete;
@@ -45,11 +46,12 @@ class LocalStore final : public ObjectStore {
   Result<ObjectMeta> head(const std::string& bucket, const std::string& key) override;
   Result<PutOutcome> put(const std::string& bucket, const std::string& key, std::string_view bytes,
                          const std::string& content_type) override;
-  Result<Done> remove(const std::string& bucket, const std::string& key) override;
+  Status remove(const std::string& bucket, const std::string& key) override;
   Result<std::string> presign_get(const std::string& bucket, const std::string& key, long expires_seconds) override;
   std::string health(const std::string& probe_bucket) override;
 
-  // Creates the bucket's folder when it does not exist (for the zero-configuration default).
+  // Creates the bucket's folder when it does not exist (for the zero-configuration default). At
+  // start-up only: throws std::invalid_argument when it cannot.
   void ensure_bucket(const std::string& bucket);
 
   // Why `key` is not a valid key (empty when it is); exposed for the tools' own checks and tests.

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <utility>
 
-#include "packs/storage/encoding.hpp"
+#include "infra/text.hpp"
 
 namespace mcpd::packs::storage {
 
@@ -94,7 +94,7 @@ std::string value_problem(std::string_view value, const std::string& what) {
   if (value.size() > kMaxObjectKeyBytes)
     return "the " + what + " is " + std::to_string(value.size()) + " bytes long, above the 1024-byte limit; use a shorter " +
            what;
-  if (!is_valid_utf8(value)) return "the " + what + " is not valid UTF-8; give it as UTF-8 text";
+  if (!infra::is_valid_utf8(value)) return "the " + what + " is not valid UTF-8; give it as UTF-8 text";
   for (const char ch : value) {
     const auto c = static_cast<unsigned char>(ch);
     if (c < 0x20 || c == 0x7F) {

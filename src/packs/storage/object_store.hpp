@@ -1,51 +1,27 @@
 // The storage pack's view of an object store (a local directory or an S3 endpoint): list, get, head,
-// put, delete and presigned URLs, with one result type and one error type, so the tools never need
-// to know which kind of store answers them. Failures are values, never exceptions.
+// put, delete and presigned URLs, answering with core::Result, so the tools never need to know which
+// kind of store answers them. Failures are values, never exceptions. The kinds a store answers with:
+//   InvalidArgument  a bad bucket name, key, range or token, or an object above max_object_bytes
+//                    (the message says to read it in parts): the caller must change the request;
+//   NotFound         no such key or bucket;
+//   Refused          refused by the store (credentials, permissions, a symbolic link), or a call
+//                    the store cannot make (a presigned URL for a local directory);
+//   Unavailable      the backend is down, overloaded or its circuit breaker is open: try again later;
+//   Timeout          the backend did not answer in time: try again later;
+//   Internal         an unexpected failure (an answer that cannot be read, a library failure).
+// Error::code is S3's error code (NoSuchKey, AccessDenied, ...) or the local store's equivalent.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
 #include <vector>
+
+#include "core/result.hpp"
 
 namespace mcpd::packs::storage {
 
-// What went wrong, in the terms the tools answer with.
-enum class ErrorKind {
-  InvalidArgument,  // a bad bucket name, key, range or token: the caller must change the request
-  NotFound,         // no such key or bucket
-  Denied,           // refused by the store (credentials, permissions, writes disabled)
-  TooLarge,         // above max_object_bytes: read it in parts with a range
-  Unsupported,      // the store cannot do this (a presigned URL for a local directory)
-  Unavailable,      // the backend is down or its circuit breaker is open: try again later
-  Failed,           // anything else the backend answered
-};
-
-struct StoreError {
-  ErrorKind kind = ErrorKind::Failed;
-  std::string message;  // one sentence without secrets, saying what to do
-  std::string code;     // S3's error code when there is one (NoSuchKey, AccessDenied, ...)
-};
-
-// A value or the StoreError that took its place.
-template <class T>
-class Result {
- public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit on purpose
-  Result(StoreError error) : v_(std::move(error)) {}   // NOLINT
-  explicit operator bool() const { return v_.index() == 0; }
-  T& operator*() { return std::get<0>(v_); }
-  const T& operator*() const { return std::get<0>(v_); }
-  T* operator->() { return &std::get<0>(v_); }
-  const T* operator->() const { return &std::get<0>(v_); }
-  const StoreError& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, StoreError> v_;
-};
-
-struct Done {};  // the value of calls that return nothing
+using core::Result;
+using core::Status;
 
 struct ObjectSummary {
   std::string key;
@@ -98,13 +74,13 @@ class ObjectStore {
 
   virtual Result<ListPage> list(const ListRequest& request) = 0;
   // range: "" for the whole object, else "bytes=FIRST-LAST", "bytes=FIRST-" or "bytes=-COUNT".
-  // Objects (or ranges) above the store's size cap are refused with ErrorKind::TooLarge.
+  // Objects (or ranges) above the store's size cap are refused (InvalidArgument, code ObjectTooLarge).
   virtual Result<ObjectData> get(const std::string& bucket, const std::string& key, const std::string& range) = 0;
   virtual Result<ObjectMeta> head(const std::string& bucket, const std::string& key) = 0;
   virtual Result<PutOutcome> put(const std::string& bucket, const std::string& key, std::string_view bytes,
                                  const std::string& content_type) = 0;
   // Succeeds when the key does not exist, as S3 does.
-  virtual Result<Done> remove(const std::string& bucket, const std::string& key) = 0;
+  virtual Status remove(const std::string& bucket, const std::string& key) = 0;
   // A URL that reads the object without credentials until it expires. A bearer secret: never log it.
   virtual Result<std::string> presign_get(const std::string& bucket, const std::string& key, long expires_seconds) = 0;
 

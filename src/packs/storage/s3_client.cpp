@@ -1,6 +1,7 @@
 // S3Client over libcurl (a small pool of easy handles keeps connections alive) with answers and
 // error bodies parsed by libxml2. Each call signs its request with SigV4 at the current time; the
-// path and query sent are exactly the ones signed, so keys are encoded once and only once.
+// path and query sent are exactly the ones signed, so keys are encoded once and only once. Every
+// failure while serving is returned as a core::Error (see s3_client.hpp for the kinds and codes).
 #include "packs/storage/s3_client.hpp"
 
 #include <curl/curl.h>
@@ -14,6 +15,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <utility>
 
 #include "infra/curl_errors.hpp"
@@ -21,6 +23,8 @@
 #include "packs/storage/object_key.hpp"
 
 namespace mcpd::packs::storage {
+
+using core::Error;
 
 namespace {
 
@@ -276,6 +280,35 @@ bool retryable_answer(long status, std::string_view code) {
   return status >= 500 || status == 429 || code == "RequestTimeout" || code == "SlowDown";
 }
 
+bool is_credentials_code(std::string_view code) {
+  return code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "ExpiredToken" ||
+         code == "InvalidToken" || code == "TokenRefreshRequired" || code == "AuthorizationHeaderMalformed";
+}
+
+// S3's error answer as an Error: `what` names the call and the answer; the kind and a hint of what
+// to do follow from the code and the status.
+Error answer_error(const std::string& what, long status, const std::string& code, std::string detail) {
+  if (code == "InvalidArgument") return Error::invalid_argument(what, std::move(detail)).with_code(code);
+  if (code == "NoSuchKey" || (code == "NotFound" && status == 404))
+    return Error::not_found(what + "; list the bucket to see its keys", std::move(detail)).with_code("NoSuchKey");
+  if (code == "NoSuchBucket") return Error::not_found(what + "; check the bucket name", std::move(detail)).with_code(code);
+  if (is_credentials_code(code))
+    return Error::refused(what +
+                              "; check the store's credentials (access_key_id and secret_access_key, or "
+                              "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+                          std::move(detail))
+        .with_code(code);
+  if (code == "AccessDenied" || code == "Forbidden" || status == 403)
+    return Error::refused(what + "; check the store's credentials and the bucket's permissions", std::move(detail))
+        .with_code(code);
+  if (code == "InvalidRange")
+    return Error::invalid_argument(what + "; ask for bytes inside the object", std::move(detail)).with_code(code);
+  if (retryable_answer(status, code)) return Error::unavailable(what + "; try again later", std::move(detail)).with_code(code);
+  if (status == 404) return Error::not_found(what, std::move(detail)).with_code(code);
+  // Any other answer is about this request (a redirect to another region, a 4xx): it fails again.
+  return Error::invalid_argument(what, std::move(detail)).with_code(code);
+}
+
 std::string code_for_status(long status) {
   switch (status) {
     case 400: return "BadRequest";
@@ -308,6 +341,7 @@ struct Call {
   std::optional<std::string_view> upload;
   std::uint64_t success_cap = 0;
   bool head = false;
+  bool ranged = false;  // the call can ask for a byte range (GetObject): size errors suggest one
 };
 
 }  // namespace
@@ -361,23 +395,29 @@ struct S3Client::Impl {
 
   std::string location(const Call& call) const { return "s3://" + call.bucket + "/" + call.shown_key; }
 
-  [[noreturn]] void invalid(const std::string& what) const { throw S3Error(what, 0, "InvalidArgument", "", "", false); }
+  // Refused before anything is sent.
+  static Error invalid(std::string what) { return Error::invalid_argument(std::move(what)).with_code("InvalidArgument"); }
+
+  // Our own failure (no memory for a libcurl handle or header list): nothing was sent.
+  static Error not_made(const std::string& why) {
+    return Error::internal("the S3 request could not be made: " + why).with_code("InternalError");
+  }
 
   // The rules every store shares (object_key.hpp), here too so that no call of the client can send
   // or sign a path that a server could resolve to another object or bucket.
-  void check_bucket(const std::string& bucket) const {
-    if (auto problem = bucket_name_problem(bucket); !problem.empty()) invalid(problem);
+  static core::Status check_object(const std::string& bucket, const std::string& key) {
+    if (auto problem = bucket_name_problem(bucket); !problem.empty()) return invalid(problem);
+    if (auto problem = object_key_problem(key); !problem.empty()) return invalid(problem);
+    return {};
   }
 
-  void check_key(const std::string& key) const {
-    if (auto problem = object_key_problem(key); !problem.empty()) invalid(problem);
+  static core::Status check_listing(const std::string& bucket, const std::string& prefix) {
+    if (auto problem = bucket_name_problem(bucket); !problem.empty()) return invalid(problem);
+    if (auto problem = list_prefix_problem(prefix); !problem.empty()) return invalid(problem);
+    return {};
   }
 
-  void check_prefix(const std::string& prefix) const {
-    if (auto problem = list_prefix_problem(prefix); !problem.empty()) invalid(problem);
-  }
-
-  Exchange perform(const Call& call) const {
+  core::Result<Exchange> perform(const Call& call) const {
     const Target t = target(call.bucket, call.key);
     sigv4::Request request;
     request.method = call.method;
@@ -393,24 +433,25 @@ struct S3Client::Impl {
     if (!call.query.empty()) url += "?" + sigv4::canonical_query_string(call.query);
 
     curl_slist* list = nullptr;
+    bool listed = true;
     auto add = [&](const std::string& line) {
+      if (!listed) return;
+      // On failure curl_slist_append leaves the list as it was: `headers` below frees it.
       curl_slist* next = curl_slist_append(list, line.c_str());
-      if (!next) {
-        curl_slist_free_all(list);
-        throw std::runtime_error("could not build the request headers for S3");
-      }
-      list = next;
+      if (next) list = next;
+      else listed = false;
     };
     for (const auto& h : signed_request.headers) add(h.name + ": " + h.value);
     add("Expect:");  // no 100-continue round trip before uploads
     SlistPtr headers(list);
+    if (!listed) return not_made("could not build the request headers for S3");
 
     Exchange ex;
     ex.success_cap = call.success_cap;
     Upload upload{call.upload.value_or(std::string_view{}), 0};
     Lease lease(*this);
     CURL* h = lease.handle();
-    if (!h) throw std::runtime_error("could not create a libcurl handle for S3");
+    if (!h) return not_made("could not create a libcurl handle for S3");
     curl_easy_reset(h);  // keeps live connections
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // keys like "a/../b" are names, not paths to tidy
@@ -455,35 +496,59 @@ struct S3Client::Impl {
     return ex;
   }
 
-  // Performs the call and returns its 2xx answer, or throws the S3Error it earned.
-  Exchange run(const Call& call) const {
-    Exchange ex = perform(call);
+  // Where an answer came from, for the log: the endpoint and S3's request id.
+  std::string answer_detail(const Exchange& ex, const std::string& request_id) const {
+    std::string detail = "HTTP " + std::to_string(ex.status) + " from " + shown_endpoint;
+    if (!request_id.empty()) detail += ", request id " + clean_detail(request_id, config.credentials);
+    return detail;
+  }
+
+  // Performs the call and returns its 2xx answer, or the Error it earned. The endpoint and
+  // libcurl's own words go to the Error's detail (the log), never to its message.
+  core::Result<Exchange> run(const Call& call) const {
+    auto performed = perform(call);
+    if (!performed) return performed;
+    Exchange& ex = *performed;
     const std::string where = "S3 " + std::string(call.operation) + " on " + location(call);
     if (ex.too_large) {
       const std::string limit = std::to_string(call.success_cap) + "-byte limit";
       const std::string size = ex.declared_length ? std::to_string(*ex.declared_length) + " bytes, above the "
                                                   : "larger than the ";
-      throw S3Error(where + " was refused: the object is " + size + limit +
-                        " (max_object_bytes); read it in parts with a byte range",
-                    ex.status, "ObjectTooLarge", "", ex.header("x-amz-request-id"), false);
+      std::string what = where + " was refused: the object is " + size + limit +
+                         " (max_object_bytes); read it in parts with a byte range";
+      if (call.ranged) what += " (e.g. range \"bytes=0-" + std::to_string(call.success_cap - 1) + "\")";
+      return Error::invalid_argument(std::move(what), answer_detail(ex, ex.header("x-amz-request-id")))
+          .with_code("ObjectTooLarge");
     }
     if (ex.code != CURLE_OK) {
-      std::string why = clean_detail(ex.curl_error[0] ? std::string(ex.curl_error) : curl_easy_strerror(ex.code),
-                                     config.credentials);
+      const std::string why = clean_detail(ex.curl_error[0] ? std::string(ex.curl_error) : curl_easy_strerror(ex.code),
+                                           config.credentials);
+      const std::string detail = shown_endpoint + ": " + why;
       if (ex.code == CURLE_OPERATION_TIMEDOUT)
-        throw S3Error(where + " timed out after " + std::to_string(config.timeout_ms) + " ms at " + shown_endpoint, 0,
-                      "Timeout", "", "", true);
+        return Error::timeout(where + " timed out after " + std::to_string(config.timeout_ms) + " ms; try again later",
+                              detail)
+            .with_code("Timeout");
       const bool connect = ex.code == CURLE_COULDNT_CONNECT || ex.code == CURLE_COULDNT_RESOLVE_HOST ||
                            ex.code == CURLE_COULDNT_RESOLVE_PROXY;
-      throw S3Error(where + " failed: could not " + (connect ? "reach " : "talk to ") + shown_endpoint + " (" + why +
-                        ")",
-                    0, connect ? "ConnectionFailed" : "TransportError", "", "", infra::retryable_curl_error(ex.code));
+      if (connect)
+        return Error::unavailable(where + " failed: could not reach the S3 endpoint; try again later", detail)
+            .with_code("ConnectionFailed");
+      if (infra::retryable_curl_error(ex.code))
+        return Error::unavailable(where + " failed: could not talk to the S3 endpoint; try again later", detail)
+            .with_code("TransportError");
+      // TLS verification, a redirect to another protocol, ...: the same request fails again.
+      return Error::internal(where + " failed: could not talk to the S3 endpoint; check the store's endpoint (the "
+                                     "server log has the reason)",
+                             detail)
+          .with_code("TransportError");
     }
-    if (ex.success()) return ex;
+    if (ex.success()) return performed;
 
     ErrorDocument doc = parse_error_document(ex.body);
     if (doc.code.empty()) doc.code = code_for_status(ex.status);
     if (doc.request_id.empty()) doc.request_id = ex.header("x-amz-request-id");
+    // S3's Message explains the code to the caller ("The specified key does not exist"): it stays
+    // in the message, cleaned of credentials and bounded.
     doc.message = clean_detail(std::move(doc.message), config.credentials);
     std::string what = where + " failed with HTTP " + std::to_string(ex.status);
     if (!doc.code.empty()) what += " " + clean_detail(doc.code, config.credentials);
@@ -492,20 +557,21 @@ struct S3Client::Impl {
     const std::string bucket_region = clean_detail(ex.header("x-amz-bucket-region"), config.credentials);
     if (!bucket_region.empty() && bucket_region != config.region)
       what += " (the bucket is in region " + bucket_region + ", not " + config.region + ": set region to it)";
-    throw S3Error(what, ex.status, std::move(doc.code), std::move(doc.message), std::move(doc.request_id),
-                  retryable_answer(ex.status, doc.code));
+    return answer_error(what, ex.status, doc.code, answer_detail(ex, doc.request_id));
   }
 
-  [[noreturn]] void malformed(const Call& call, const std::string& why) const {
-    throw S3Error("S3 " + std::string(call.operation) + " on " + location(call) + " returned a malformed answer: " + why,
-                  200, "MalformedResponse", "", "", false);
+  Error malformed(const Call& call, const std::string& why) const {
+    return Error::internal("S3 " + std::string(call.operation) + " on " + location(call) + " returned a malformed answer: " +
+                               why,
+                           "HTTP 200 from " + shown_endpoint)
+        .with_code("MalformedResponse");
   }
 
-  ListObjectsResult parse_list(const Call& call, const std::string& body) const {
+  core::Result<ListObjectsResult> parse_list(const Call& call, const std::string& body) const {
     XmlDocPtr doc = parse_xml(body);
-    if (!doc) malformed(call, "the body is not XML");
+    if (!doc) return malformed(call, "the body is not XML");
     const xmlNode* root = xmlDocGetRootElement(doc.get());
-    if (!named(root, "ListBucketResult")) malformed(call, "the root element is not ListBucketResult");
+    if (!named(root, "ListBucketResult")) return malformed(call, "the root element is not ListBucketResult");
     ListObjectsResult out;
     for (const xmlNode* n = root->children; n; n = n->next) {
       if (named(n, "Contents")) {
@@ -524,7 +590,7 @@ struct S3Client::Impl {
       }
     }
     if (out.is_truncated && out.next_continuation_token.empty())
-      malformed(call, "the page is truncated but has no NextContinuationToken");
+      return malformed(call, "the page is truncated but has no NextContinuationToken");
     return out;
   }
 };
@@ -539,13 +605,16 @@ S3Client::S3Client(S3ClientConfig config) : impl_(std::make_unique<Impl>()) {
 
 S3Client::~S3Client() = default;
 
+bool is_transient(const Error& error) {
+  return error.kind == core::ErrorKind::Unavailable || error.kind == core::ErrorKind::Timeout;
+}
+
 const std::string& S3Client::endpoint() const { return impl_->shown_endpoint; }
 
-ListObjectsResult S3Client::list_objects_v2(const std::string& bucket, const std::string& prefix,
-                                            const std::string& delimiter, int max_keys,
-                                            const std::string& continuation_token) const {
-  impl_->check_bucket(bucket);
-  impl_->check_prefix(prefix);
+core::Result<ListObjectsResult> S3Client::list_objects_v2(const std::string& bucket, const std::string& prefix,
+                                                          const std::string& delimiter, int max_keys,
+                                                          const std::string& continuation_token) const {
+  if (auto checked = Impl::check_listing(bucket, prefix); !checked) return std::move(checked).failure();
   Call call;
   call.operation = "ListObjectsV2";
   call.bucket = bucket;
@@ -556,14 +625,14 @@ ListObjectsResult S3Client::list_objects_v2(const std::string& bucket, const std
   if (max_keys > 0) call.query.push_back({"max-keys", std::to_string(max_keys)});
   if (!continuation_token.empty()) call.query.push_back({"continuation-token", continuation_token});
   call.success_cap = kMaxListBodyBytes;
-  Exchange ex = impl_->run(call);
-  return impl_->parse_list(call, ex.body);
+  auto ex = impl_->run(call);
+  if (!ex) return std::move(ex).failure();
+  return impl_->parse_list(call, ex->body);
 }
 
-GetObjectResult S3Client::get_object(const std::string& bucket, const std::string& key,
-                                     const std::string& range) const {
-  impl_->check_bucket(bucket);
-  impl_->check_key(key);
+core::Result<GetObjectResult> S3Client::get_object(const std::string& bucket, const std::string& key,
+                                                   const std::string& range) const {
+  if (auto checked = Impl::check_object(bucket, key); !checked) return std::move(checked).failure();
   Call call;
   call.operation = "GetObject";
   call.bucket = bucket;
@@ -581,12 +650,15 @@ GetObjectResult S3Client::get_object(const std::string& bucket, const std::strin
            spec.find('-', dash + 1) == std::string_view::npos;
     }
     if (!ok)
-      impl_->invalid("the range \"" + clean_detail(range, impl_->config.credentials) +
-                     "\" is invalid; use bytes=FIRST-LAST, bytes=FIRST- or bytes=-COUNT");
+      return Impl::invalid("the range \"" + clean_detail(range, impl_->config.credentials) +
+                           "\" is invalid; use bytes=FIRST-LAST, bytes=FIRST- or bytes=-COUNT");
     call.headers.push_back({"Range", range});
   }
   call.success_cap = impl_->config.max_object_bytes;
-  Exchange ex = impl_->run(call);
+  call.ranged = true;
+  auto answer = impl_->run(call);
+  if (!answer) return std::move(answer).failure();
+  Exchange& ex = *answer;
   GetObjectResult out;
   out.content_type = ex.header("content-type");
   out.content_length = parse_u64(ex.header("content-length")).value_or(ex.body.size());
@@ -597,9 +669,8 @@ GetObjectResult S3Client::get_object(const std::string& bucket, const std::strin
   return out;
 }
 
-ObjectInfo S3Client::head_object(const std::string& bucket, const std::string& key) const {
-  impl_->check_bucket(bucket);
-  impl_->check_key(key);
+core::Result<ObjectInfo> S3Client::head_object(const std::string& bucket, const std::string& key) const {
+  if (auto checked = Impl::check_object(bucket, key); !checked) return std::move(checked).failure();
   Call call;
   call.operation = "HeadObject";
   call.method = "HEAD";
@@ -608,7 +679,9 @@ ObjectInfo S3Client::head_object(const std::string& bucket, const std::string& k
   call.key = key;
   call.shown_key = key;
   call.success_cap = std::numeric_limits<std::uint64_t>::max();  // the length is the object's, no body comes
-  Exchange ex = impl_->run(call);
+  auto answer = impl_->run(call);
+  if (!answer) return std::move(answer).failure();
+  const Exchange& ex = *answer;
   ObjectInfo out;
   out.content_type = ex.header("content-type");
   out.content_length = parse_u64(ex.header("content-length")).value_or(0);
@@ -617,12 +690,11 @@ ObjectInfo S3Client::head_object(const std::string& bucket, const std::string& k
   return out;
 }
 
-std::string S3Client::put_object(const std::string& bucket, const std::string& key, std::string_view bytes,
-                                 const std::string& content_type) const {
-  impl_->check_bucket(bucket);
-  impl_->check_key(key);
+core::Result<std::string> S3Client::put_object(const std::string& bucket, const std::string& key, std::string_view bytes,
+                                               const std::string& content_type) const {
+  if (auto checked = Impl::check_object(bucket, key); !checked) return std::move(checked).failure();
   if (has_control_chars(content_type))
-    impl_->invalid("the content type contains control characters; give a MIME type such as text/plain");
+    return Impl::invalid("the content type contains control characters; give a MIME type such as text/plain");
   Call call;
   call.operation = "PutObject";
   call.method = "PUT";
@@ -632,13 +704,13 @@ std::string S3Client::put_object(const std::string& bucket, const std::string& k
   call.headers.push_back({"Content-Type", content_type.empty() ? "application/octet-stream" : content_type});
   call.upload = bytes;
   call.success_cap = kMaxErrorBodyBytes;
-  Exchange ex = impl_->run(call);
-  return unquote_etag(ex.header("etag"));
+  auto answer = impl_->run(call);
+  if (!answer) return std::move(answer).failure();
+  return unquote_etag(answer->header("etag"));
 }
 
-void S3Client::delete_object(const std::string& bucket, const std::string& key) const {
-  impl_->check_bucket(bucket);
-  impl_->check_key(key);
+core::Status S3Client::delete_object(const std::string& bucket, const std::string& key) const {
+  if (auto checked = Impl::check_object(bucket, key); !checked) return checked;
   Call call;
   call.operation = "DeleteObject";
   call.method = "DELETE";
@@ -646,20 +718,23 @@ void S3Client::delete_object(const std::string& bucket, const std::string& key) 
   call.key = key;
   call.shown_key = key;
   call.success_cap = kMaxErrorBodyBytes;
-  impl_->run(call);
+  auto answer = impl_->run(call);
+  if (!answer) return std::move(answer).failure();
+  return {};
 }
 
-std::string S3Client::presign_get(const std::string& bucket, const std::string& key, long expires_seconds) const {
+core::Result<std::string> S3Client::presign_get(const std::string& bucket, const std::string& key,
+                                                long expires_seconds) const {
   return presign_get(bucket, key, expires_seconds, std::chrono::system_clock::now());
 }
 
-std::string S3Client::presign_get(const std::string& bucket, const std::string& key, long expires_seconds,
-                                  std::chrono::system_clock::time_point now) const {
-  impl_->check_bucket(bucket);
-  impl_->check_key(key);
+core::Result<std::string> S3Client::presign_get(const std::string& bucket, const std::string& key, long expires_seconds,
+                                                std::chrono::system_clock::time_point now) const {
+  if (auto checked = Impl::check_object(bucket, key); !checked) return std::move(checked).failure();
+  // Checked here so that sigv4::presign, which throws on it, never sees a bad lifetime.
   if (expires_seconds < 1 || expires_seconds > sigv4::kMaxPresignExpirySeconds)
-    impl_->invalid("a presigned URL must expire within 1 to 604800 seconds (seven days), not " +
-                   std::to_string(expires_seconds));
+    return Impl::invalid("a presigned URL must expire within 1 to 604800 seconds (seven days), not " +
+                         std::to_string(expires_seconds));
   const Impl::Target t = impl_->target(bucket, key);
   sigv4::Request request;
   request.method = "GET";

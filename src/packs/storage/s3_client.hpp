@@ -2,17 +2,34 @@
 // delete and presigned GET URLs, signed with SigV4 and sent over libcurl, for AWS S3 and
 // S3-compatible servers (path-style addressing, custom endpoints). Calls block: run them on the
 // worker pool. Thread-safe: concurrent calls each take their own libcurl handle.
+//
+// Calls answer with core::Result and never throw (only the constructor does, at start-up). A
+// failure's message is one sentence without secrets or the endpoint (those go to Error::detail, for
+// the log), its code is S3's error Code (NoSuchKey, AccessDenied, SignatureDoesNotMatch, ...) or,
+// when S3 gave none, one of the client's own: Forbidden/BadRequest/PreconditionFailed from the
+// status (HEAD answers have no body; a bare 404 is NoSuchKey), ConnectionFailed, Timeout,
+// TransportError, ObjectTooLarge, MalformedResponse, InternalError, InvalidArgument (a bad bucket,
+// key, range or content type, refused before anything is sent). Kinds:
+//   NotFound         NoSuchKey, NoSuchBucket, 404;
+//   Refused          wrong credentials, AccessDenied, 403;
+//   InvalidArgument  refused before sending, ObjectTooLarge, InvalidRange, and every other answer
+//                    about the request (3xx, 4xx): the same call fails again;
+//   Unavailable      5xx, 429, SlowDown, RequestTimeout, connection and transfer failures;
+//   Timeout          no answer within timeout_ms;
+//   Internal         an answer that cannot be read, a transport failure retrying cannot fix (TLS
+//                    verification, an unsupported redirect), or a library failure.
+// Unavailable and Timeout, and only these, are transient: the same request may succeed later.
 #pragma once
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "core/result.hpp"
 #include "packs/storage/sigv4.hpp"
 
 namespace mcpd::packs::storage {
@@ -31,26 +48,9 @@ struct S3ClientConfig {
   std::uint64_t max_object_bytes = 16ull << 20;  // get_object refuses larger bodies
 };
 
-// A failed call. what() is one sentence without secrets. `code` is S3's error Code (NoSuchKey,
-// AccessDenied, SignatureDoesNotMatch, ...) or, when S3 gave none, one of the client's own:
-// NotFound/Forbidden/BadRequest (HEAD answers have no body), ConnectionFailed, Timeout,
-// TransportError, ObjectTooLarge, MalformedResponse, InvalidArgument (a bad bucket, key, range or
-// content type, refused before anything is sent).
-struct S3Error : std::runtime_error {
-  S3Error(const std::string& what, long http_status, std::string code, std::string s3_message, std::string request_id,
-          bool retryable)
-      : std::runtime_error(what),
-        http_status(http_status),
-        code(std::move(code)),
-        s3_message(std::move(s3_message)),
-        request_id(std::move(request_id)),
-        retryable(retryable) {}
-  long http_status;        // 0 when no HTTP answer arrived
-  std::string code;
-  std::string s3_message;  // S3's Message, cleaned; may be empty
-  std::string request_id;  // x-amz-request-id, for the operator; may be empty
-  bool retryable;          // 5xx, 429, RequestTimeout, timeouts, connection failures; never other 4xx
-};
+// Whether the same request may succeed later (Unavailable or Timeout): worth a retry, and a
+// failure of the endpoint itself rather than an answer about the request.
+bool is_transient(const core::Error& error);
 
 struct S3ObjectSummary {
   std::string key;
@@ -91,25 +91,26 @@ class S3Client {
   S3Client& operator=(const S3Client&) = delete;
 
   // One page of keys under prefix; max_keys <= 0 leaves the server's default (1000).
-  ListObjectsResult list_objects_v2(const std::string& bucket, const std::string& prefix = "",
-                                    const std::string& delimiter = "", int max_keys = 0,
-                                    const std::string& continuation_token = "") const;
+  core::Result<ListObjectsResult> list_objects_v2(const std::string& bucket, const std::string& prefix = "",
+                                                  const std::string& delimiter = "", int max_keys = 0,
+                                                  const std::string& continuation_token = "") const;
   // range: "" for the whole object, else "bytes=first-last", "bytes=first-" or "bytes=-suffix".
   // Bodies above max_object_bytes are refused without being downloaded (ObjectTooLarge).
-  GetObjectResult get_object(const std::string& bucket, const std::string& key, const std::string& range = "") const;
-  ObjectInfo head_object(const std::string& bucket, const std::string& key) const;
-  // Returns the new object's ETag (without quotes).
-  std::string put_object(const std::string& bucket, const std::string& key, std::string_view bytes,
-                         const std::string& content_type = "application/octet-stream") const;
+  core::Result<GetObjectResult> get_object(const std::string& bucket, const std::string& key,
+                                           const std::string& range = "") const;
+  core::Result<ObjectInfo> head_object(const std::string& bucket, const std::string& key) const;
+  // The new object's ETag (without quotes).
+  core::Result<std::string> put_object(const std::string& bucket, const std::string& key, std::string_view bytes,
+                                       const std::string& content_type = "application/octet-stream") const;
   // Succeeds when the key does not exist, as S3 does.
-  void delete_object(const std::string& bucket, const std::string& key) const;
+  core::Status delete_object(const std::string& bucket, const std::string& key) const;
   // A URL anyone can GET for expires_seconds (1..604800) without credentials. It is a bearer
   // secret: never log it.
-  std::string presign_get(const std::string& bucket, const std::string& key, long expires_seconds) const;
-  std::string presign_get(const std::string& bucket, const std::string& key, long expires_seconds,
-                          std::chrono::system_clock::time_point now) const;
+  core::Result<std::string> presign_get(const std::string& bucket, const std::string& key, long expires_seconds) const;
+  core::Result<std::string> presign_get(const std::string& bucket, const std::string& key, long expires_seconds,
+                                        std::chrono::system_clock::time_point now) const;
 
-  // "http://127.0.0.1:9000": the endpoint as shown in messages.
+  // "http://127.0.0.1:9000": the endpoint as shown in the log and on /health.
   const std::string& endpoint() const;
 
  private:

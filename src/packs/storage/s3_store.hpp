@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 
 #include "infra/resilience/circuit_breaker.hpp"
 #include "infra/resilience/retry.hpp"
@@ -38,7 +39,7 @@ class S3Store final : public ObjectStore {
   Result<ObjectMeta> head(const std::string& bucket, const std::string& key) override;
   Result<PutOutcome> put(const std::string& bucket, const std::string& key, std::string_view bytes,
                          const std::string& content_type) override;
-  Result<Done> remove(const std::string& bucket, const std::string& key) override;
+  Status remove(const std::string& bucket, const std::string& key) override;
   Result<std::string> presign_get(const std::string& bucket, const std::string& key, long expires_seconds) override;
   // One ListObjectsV2 of at most one key on `probe_bucket`, with a short timeout; none while the
   // breaker is open. The probe counts as a call for the breaker, so /health also closes it again.
@@ -47,8 +48,10 @@ class S3Store final : public ObjectStore {
   const infra::CircuitBreaker& breaker() const { return breaker_; }
 
  private:
-  template <class T, class Fn>
-  Result<T> call(bool idempotent, Fn&& fn);
+  // `fn` makes one attempt and returns a Result; call() adds the breaker and, for idempotent
+  // calls, retries on transient failures.
+  template <class Fn>
+  std::invoke_result_t<Fn&> call(bool idempotent, Fn&& fn);
 
   S3StoreOptions options_;
   std::unique_ptr<S3Client> client_;
@@ -62,8 +65,5 @@ class S3Store final : public ObjectStore {
   bool probing_ = false;
   infra::CircuitBreaker breaker_;
 };
-
-// The StoreError for an S3Error: its kind, its message with a hint of what to do, its S3 code.
-StoreError store_error_from(const S3Error& error);
 
 }  // namespace mcpd::packs::storage

@@ -11,9 +11,13 @@
 #include <map>
 #include <stdexcept>
 
+#include "core/annotations.hpp"
+#include "core/arguments.hpp"
+#include "infra/base64.hpp"
 #include "infra/logging.hpp"
+#include "infra/text.hpp"
+#include "infra/time.hpp"
 #include "packs/storage/access_policy.hpp"
-#include "packs/storage/encoding.hpp"
 #include "packs/storage/local_store.hpp"
 #include "packs/storage/s3_store.hpp"
 #include "packs/storage/store_config.hpp"
@@ -21,7 +25,9 @@
 namespace mcpd::packs::storage {
 
 namespace json = boost::json;
+using core::Arguments;
 using core::CallContext;
+using core::Error;
 using core::ToolOutcome;
 using core::ToolResult;
 
@@ -37,15 +43,11 @@ const char* kReadme =
     "s3_get_object. Writes (s3_put_object, s3_delete_object) are off until [packs.storage] sets\n"
     "allow_writes = true.\n";
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string str(const json::object& o, std::string_view key) {
-  auto v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+// An optional string argument, "" when absent (the input schema has checked its type).
+Result<std::string> optional_text(const Arguments& a, std::string_view key) {
+  auto value = a.optional_string(key);
+  if (!value) return std::move(value).failure();
+  return std::move(*value).value_or(std::string());
 }
 
 ToolResult structured(json::object body, std::string text) {
@@ -60,7 +62,7 @@ json::object object_json(const ObjectSummary& o) {
 
 std::string iso_in(long seconds) {
   const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()) + seconds;
-  return iso8601_utc(t);
+  return infra::iso8601_utc(t);
 }
 
 // A configured store with what the tools need around it.
@@ -73,7 +75,7 @@ struct Store {
 }  // namespace
 
 bool is_text_object(std::string_view bytes, std::string_view content_type) {
-  std::string type = lower(content_type.substr(0, content_type.find(';')));
+  std::string type = infra::ascii_lower(content_type.substr(0, content_type.find(';')));
   while (!type.empty() && type.back() == ' ') type.pop_back();
   static const char* kTextLike[] = {"application/json", "application/xml",  "application/javascript",
                                     "application/yaml", "application/x-yaml", "application/toml",
@@ -82,7 +84,7 @@ bool is_text_object(std::string_view bytes, std::string_view content_type) {
                                     "binary/octet-stream"};
   const bool text_like = type.empty() || type.starts_with("text/") || type.ends_with("+json") || type.ends_with("+xml") ||
                          std::any_of(std::begin(kTextLike), std::end(kTextLike), [&](const char* t) { return type == t; });
-  return text_like && bytes.find('\0') == std::string_view::npos && is_valid_utf8(bytes);
+  return text_like && bytes.find('\0') == std::string_view::npos && infra::is_valid_utf8(bytes);
 }
 
 class StoragePack : public core::Pack {
@@ -133,11 +135,14 @@ class StoragePack : public core::Pack {
     stores_.push_back(std::make_unique<Store>(Store{std::move(sc), std::move(backend), std::move(policy)}));
   }
 
-  // The default bucket's folder exists; at zero configuration it starts with a README, once.
+  // The default bucket's folder exists; at zero configuration it starts with a README, once (a
+  // README that cannot be written is no reason not to start).
   static void seed_bucket(LocalStore& store, const StoreConfig& sc) {
     const bool fresh = sc.seed_readme && !std::filesystem::exists(std::filesystem::path(sc.root) / sc.bucket);
     store.ensure_bucket(sc.bucket);
-    if (fresh) store.put(sc.bucket, "README.txt", kReadme, "text/plain");
+    if (!fresh) return;
+    if (auto written = store.put(sc.bucket, "README.txt", kReadme, "text/plain"); !written)
+      infra::log::warn("storage readme not written", {{"store", sc.name}, {"error", written.error().message}});
   }
 
   // The store named "s3", else the first S3 store, else the first store.
@@ -155,48 +160,51 @@ class StoragePack : public core::Pack {
     return out;
   }
 
-  // What every tool starts with: the store, the bucket, and the allow-list verdict on both.
+  // What every tool starts with: the store and the bucket, both allowed.
   struct Target {
     Store* store = nullptr;
     std::string bucket;
-    std::string error;
   };
 
-  Target target(const json::object& args) {
+  Result<Target> target(const Arguments& a) {
+    auto name = optional_text(a, "store");
+    if (!name) return std::move(name).failure();
     Target t;
-    const std::string name = str(args, "store");
-    if (name.empty()) {
+    if (name->empty()) {
       t.store = stores_[default_store_].get();
     } else {
       for (auto& s : stores_)
-        if (s->config.name == name) t.store = s.get();
-      if (!t.store) {
-        t.error = "unknown store '" + name + "'; configured stores: " + store_names();
-        return t;
-      }
+        if (s->config.name == *name) t.store = s.get();
+      if (!t.store) return Error::invalid_argument("unknown store '" + *name + "'; configured stores: " + store_names());
     }
-    t.bucket = str(args, "bucket");
-    if (t.bucket.empty()) t.bucket = t.store->config.bucket;
-    if (t.bucket.empty()) {
-      t.error = "give 'bucket': store '" + t.store->config.name + "' has no default bucket";
-      return t;
-    }
-    t.error = t.store->policy.bucket_problem(t.bucket);
+    auto bucket = optional_text(a, "bucket");
+    if (!bucket) return std::move(bucket).failure();
+    t.bucket = bucket->empty() ? t.store->config.bucket : std::move(*bucket);
+    if (t.bucket.empty())
+      return Error::invalid_argument("give 'bucket': store '" + t.store->config.name + "' has no default bucket");
+    if (auto allowed = t.store->policy.check_bucket(t.bucket); !allowed) return std::move(allowed).failure();
     return t;
   }
 
-  // Store, bucket and key, all allowed; `write` also needs the store to accept writes.
-  Target keyed_target(const json::object& args, bool write) {
-    Target t = target(args);
-    if (!t.error.empty()) return t;
-    if (write && !t.store->config.allow_writes) {
-      t.error = "store '" + t.store->config.name +
-                "' is read-only; set allow_writes = true on it (or in [packs.storage]) to let s3_put_object and "
-                "s3_delete_object change it";
-      return t;
-    }
-    t.error = t.store->policy.key_problem(str(args, "key"));
-    return t;
+  // What the tools on one object start with: store, bucket and key, all allowed; `write` also
+  // needs the store to accept writes.
+  struct KeyedTarget {
+    Store* store = nullptr;
+    std::string bucket;
+    std::string key;
+  };
+
+  Result<KeyedTarget> keyed_target(const Arguments& a, bool write) {
+    auto t = target(a);
+    if (!t) return std::move(t).failure();
+    if (write && !t->store->config.allow_writes)
+      return Error::refused("store '" + t->store->config.name +
+                            "' is read-only; set allow_writes = true on it (or in [packs.storage]) to let s3_put_object "
+                            "and s3_delete_object change it");
+    auto key = a.string("key");
+    if (!key) return std::move(key).failure();
+    if (auto allowed = t->store->policy.check_key(*key); !allowed) return std::move(allowed).failure();
+    return KeyedTarget{t->store, std::move(t->bucket), std::move(*key)};
   }
 
   std::string object_uri(const Store& s, const std::string& bucket, const std::string& key) const {
@@ -222,8 +230,9 @@ class StoragePack : public core::Pack {
     return json::object{{"type", "string"}, {"minLength", 1}, {"maxLength", 1024}, {"description", "Object key"}};
   }
 
+  // Every tool touches a file or a socket: all run on the worker pool.
   void add_tool(core::Registry& r, std::string name, std::string title, std::string description, json::object schema,
-                json::object annotations, std::function<ToolOutcome(const json::object&)> run) {
+                json::object annotations, std::function<ToolOutcome(const Arguments&)> run) {
     core::Tool t;
     t.name = std::move(name);
     t.title = std::move(title);
@@ -231,12 +240,13 @@ class StoragePack : public core::Pack {
     t.input_schema = std::move(schema);
     t.annotations = std::move(annotations);
     t.execution = core::Execution::Pool;
-    t.handler = [run = std::move(run)](CallContext&, const json::object& args) -> ToolOutcome { return run(args); };
+    t.handler = [run = std::move(run)](CallContext&, const json::object& args) -> ToolOutcome { return run(Arguments(args)); };
     r.add_tool(std::move(t));
   }
 
   void register_tools(core::Registry& r) {
-    const json::object read_only{{"readOnlyHint", true}, {"openWorldHint", true}};
+    // The stores are configured by the operator: the tools reach nothing else (a closed world).
+    const json::object read_only = core::read_only();
     add_tool(r, "s3_list_objects", "List objects",
              "List the objects of a bucket in key order, one page at a time: prefix filters the keys, delimiter "
              "(usually \"/\") groups deeper keys into common_prefixes (folders), and next_continuation_token fetches "
@@ -248,7 +258,7 @@ class StoragePack : public core::Pack {
                                        {"continuation_token", {{"type", "string"},
                                                                {"description", "next_continuation_token of the previous page"}}}},
                           {}),
-             read_only, [this](const json::object& a) { return list(a); });
+             read_only, [this](const Arguments& a) { return list(a); });
     add_tool(r, "s3_get_object", "Get an object",
              "Read an object, whole or a byte range. Text (valid UTF-8 with a text-like content type) comes back as "
              "text; anything else as a base64 blob resource. Objects above max_object_bytes must be read in parts "
@@ -258,10 +268,10 @@ class StoragePack : public core::Pack {
                                                   {"pattern", "^bytes=([0-9]+-[0-9]*|-[0-9]+)$"},
                                                   {"description", "bytes=FIRST-LAST, bytes=FIRST- or bytes=-COUNT"}}}},
                           {"key"}),
-             read_only, [this](const json::object& a) { return get(a); });
+             read_only, [this](const Arguments& a) { return get(a); });
     add_tool(r, "s3_head_object", "Object metadata", "Size, content type, ETag and last-modified time of an object, without its content.",
              store_schema(json::object{{"key", key_property()}}, {"key"}), read_only,
-             [this](const json::object& a) { return head(a); });
+             [this](const Arguments& a) { return head(a); });
     add_tool(r, "s3_presign_url", "Presigned URL",
              "A URL that downloads the object without credentials until it expires (S3 stores only). Treat it as a "
              "secret: anyone holding it can read the object.",
@@ -269,7 +279,7 @@ class StoragePack : public core::Pack {
                                        {"expires_seconds", {{"type", "integer"}, {"minimum", 1}, {"maximum", 604800},
                                                             {"description", "Lifetime in seconds (default 900, at most 7 days)"}}}},
                           {"key"}),
-             read_only, [this](const json::object& a) { return presign(a); });
+             read_only, [this](const Arguments& a) { return presign(a); });
 
     const bool writable = std::any_of(stores_.begin(), stores_.end(), [](const auto& s) { return s->config.allow_writes; });
     if (!writable) return;
@@ -282,28 +292,42 @@ class StoragePack : public core::Pack {
                                        {"content_type", {{"type", "string"}, {"maxLength", 255},
                                                          {"description", "MIME type (default: from the key's extension)"}}}},
                           {"key"}),
-             json::object{{"readOnlyHint", false}, {"destructiveHint", true}, {"idempotentHint", true}, {"openWorldHint", true}},
-             [this](const json::object& a) { return put(a); });
+             core::destructive(),  // replaces an object of the same key; the same put twice changes nothing more
+             [this](const Arguments& a) { return put(a); });
     add_tool(r, "s3_delete_object", "Delete an object",
              "Delete an object. Deleting a key that does not exist succeeds. Only on stores that allow writes.",
              store_schema(json::object{{"key", key_property()}}, {"key"}),
-             json::object{{"readOnlyHint", false}, {"destructiveHint", true}, {"idempotentHint", true}, {"openWorldHint", true}},
-             [this](const json::object& a) { return remove(a); });
+             core::destructive(), [this](const Arguments& a) { return remove(a); });
   }
 
-  ToolOutcome list(const json::object& args) {
-    Target t = target(args);
-    if (!t.error.empty()) return ToolResult::error(t.error);
+  static Result<ListRequest> list_request(const Arguments& a, std::string bucket) {
     ListRequest request;
-    request.bucket = t.bucket;
-    request.prefix = str(args, "prefix");
-    request.delimiter = str(args, "delimiter");
-    request.continuation_token = str(args, "continuation_token");
-    if (auto v = args.if_contains("max_keys"); v && v->is_int64()) request.max_keys = static_cast<int>(v->get_int64());
-    if (auto problem = t.store->policy.list_prefix_problem(request.prefix); !problem.empty())
-      return ToolResult::error(problem);
+    request.bucket = std::move(bucket);
+    auto prefix = optional_text(a, "prefix");
+    if (!prefix) return std::move(prefix).failure();
+    request.prefix = std::move(*prefix);
+    auto delimiter = optional_text(a, "delimiter");
+    if (!delimiter) return std::move(delimiter).failure();
+    request.delimiter = std::move(*delimiter);
+    auto token = optional_text(a, "continuation_token");
+    if (!token) return std::move(token).failure();
+    request.continuation_token = std::move(*token);
+    auto max_keys = a.integer("max_keys", request.max_keys, 1, 1000);
+    if (!max_keys) return std::move(max_keys).failure();
+    request.max_keys = static_cast<int>(*max_keys);
+    return request;
+  }
+
+  ToolOutcome list(const Arguments& a) {
+    auto target_or = target(a);
+    if (!target_or) return std::move(target_or).failure();
+    const Target& t = *target_or;
+    auto request_or = list_request(a, t.bucket);
+    if (!request_or) return std::move(request_or).failure();
+    const ListRequest& request = *request_or;
+    if (auto allowed = t.store->policy.check_list_prefix(request.prefix); !allowed) return std::move(allowed).failure();
     auto page = t.store->backend->list(request);
-    if (!page) return ToolResult::error(page.error().message);
+    if (!page) return std::move(page).failure();
     json::array objects, prefixes;
     for (const auto& o : page->objects) objects.push_back(object_json(o));
     for (const auto& p : page->common_prefixes) prefixes.push_back(json::string(p));
@@ -322,12 +346,15 @@ class StoragePack : public core::Pack {
     return r;
   }
 
-  ToolOutcome get(const json::object& args) {
-    Target t = keyed_target(args, false);
-    if (!t.error.empty()) return ToolResult::error(t.error);
-    const std::string key = str(args, "key");
-    auto data = t.store->backend->get(t.bucket, key, str(args, "range"));
-    if (!data) return ToolResult::error(data.error().message);
+  ToolOutcome get(const Arguments& a) {
+    auto target_or = keyed_target(a, false);
+    if (!target_or) return std::move(target_or).failure();
+    const KeyedTarget& t = *target_or;
+    const std::string& key = t.key;
+    auto range = optional_text(a, "range");
+    if (!range) return std::move(range).failure();
+    auto data = t.store->backend->get(t.bucket, key, *range);
+    if (!data) return std::move(data).failure();
     const ObjectMeta& info = data->info;
     const bool text = is_text_object(data->bytes, info.content_type);
     json::object meta{{"store", t.store->config.name}, {"bucket", t.bucket},  {"key", key},
@@ -349,17 +376,18 @@ class StoragePack : public core::Pack {
           {"type", "resource"},
           {"resource", json::object{{"uri", object_uri(*t.store, t.bucket, key)},
                                     {"mimeType", mime},
-                                    {"blob", base64_encode(data->bytes)}}}});
+                                    {"blob", infra::base64_encode(data->bytes)}}}});
     }
     r.structured = std::move(meta);
     return r;
   }
 
-  ToolOutcome head(const json::object& args) {
-    Target t = keyed_target(args, false);
-    if (!t.error.empty()) return ToolResult::error(t.error);
-    auto info = t.store->backend->head(t.bucket, str(args, "key"));
-    if (!info) return ToolResult::error(info.error().message);
+  ToolOutcome head(const Arguments& a) {
+    auto target_or = keyed_target(a, false);
+    if (!target_or) return std::move(target_or).failure();
+    const KeyedTarget& t = *target_or;
+    auto info = t.store->backend->head(t.bucket, t.key);
+    if (!info) return std::move(info).failure();
     json::object body{{"store", t.store->config.name}, {"bucket", t.bucket},          {"key", info->key},
                       {"size", info->size},            {"content_type", info->content_type},
                       {"etag", info->etag},            {"last_modified", info->last_modified}};
@@ -367,44 +395,55 @@ class StoragePack : public core::Pack {
     return structured(std::move(body), std::move(text));
   }
 
-  ToolOutcome presign(const json::object& args) {
-    Target t = keyed_target(args, false);
-    if (!t.error.empty()) return ToolResult::error(t.error);
-    long expires = kDefaultPresignSeconds;
-    if (auto v = args.if_contains("expires_seconds"); v && v->is_int64()) expires = static_cast<long>(v->get_int64());
-    const std::string key = str(args, "key");
+  ToolOutcome presign(const Arguments& a) {
+    auto target_or = keyed_target(a, false);
+    if (!target_or) return std::move(target_or).failure();
+    const KeyedTarget& t = *target_or;
+    auto expires_or = a.integer("expires_seconds", kDefaultPresignSeconds, 1, sigv4::kMaxPresignExpirySeconds);
+    if (!expires_or) return std::move(expires_or).failure();
+    const long expires = static_cast<long>(*expires_or);
+    const std::string& key = t.key;
     auto url = t.store->backend->presign_get(t.bucket, key, expires);
-    if (!url) return ToolResult::error(url.error().message);
+    if (!url) return std::move(url).failure();
     json::object body{{"store", t.store->config.name}, {"bucket", t.bucket},       {"key", key},
                       {"url", *url},                   {"expires_seconds", expires}, {"expires_at", iso_in(expires)}};
     return structured(std::move(body), *url);
   }
 
-  ToolOutcome put(const json::object& args) {
-    Target t = keyed_target(args, true);
-    if (!t.error.empty()) return ToolResult::error(t.error);
-    const std::string key = str(args, "key");
-    const bool has_text = args.contains("content"), has_bytes = args.contains("content_base64");
-    if (has_text == has_bytes) return ToolResult::error("give exactly one of 'content' (text) and 'content_base64' (bytes)");
+  ToolOutcome put(const Arguments& a) {
+    auto target_or = keyed_target(a, true);
+    if (!target_or) return std::move(target_or).failure();
+    const KeyedTarget& t = *target_or;
+    const std::string& key = t.key;
+    auto text = a.optional_string("content");
+    if (!text) return std::move(text).failure();
+    auto encoded = a.optional_string("content_base64");
+    if (!encoded) return std::move(encoded).failure();
+    const bool has_text = text->has_value();
+    if (has_text == encoded->has_value())
+      return Error::invalid_argument("give exactly one of 'content' (text) and 'content_base64' (bytes)");
     std::string bytes;
     if (has_text) {
-      bytes = str(args, "content");
+      bytes = std::move(**text);
     } else {
-      auto decoded = base64_decode(str(args, "content_base64"));
-      if (!decoded) return ToolResult::error("'content_base64' is not valid base64; encode the bytes with the standard alphabet");
+      auto decoded = infra::base64_decode(**encoded);
+      if (!decoded)
+        return Error::invalid_argument("'content_base64' is not valid base64; encode the bytes with the standard alphabet");
       bytes = std::move(*decoded);
     }
     if (bytes.size() > config_.max_object_bytes)
-      return ToolResult::error("the object is " + std::to_string(bytes.size()) + " bytes, above the " +
-                               std::to_string(config_.max_object_bytes) +
-                               "-byte limit (max_object_bytes); store it in smaller objects");
-    std::string type = str(args, "content_type");
+      return Error::invalid_argument("the object is " + std::to_string(bytes.size()) + " bytes, above the " +
+                                     std::to_string(config_.max_object_bytes) +
+                                     "-byte limit (max_object_bytes); store it in smaller objects");
+    auto type_or = optional_text(a, "content_type");
+    if (!type_or) return std::move(type_or).failure();
+    std::string type = std::move(*type_or);
     if (type.empty()) {
       type = guess_content_type(key);
       if (has_text && type == "application/octet-stream") type = "text/plain; charset=utf-8";
     }
     auto done = t.store->backend->put(t.bucket, key, bytes, type);
-    if (!done) return ToolResult::error(done.error().message);
+    if (!done) return std::move(done).failure();
     json::object body{{"store", t.store->config.name}, {"bucket", t.bucket}, {"key", key},
                       {"size", done->size},            {"etag", done->etag}, {"content_type", type}};
     ToolResult r = structured(std::move(body), "Stored " + t.bucket + "/" + key + " (" + std::to_string(done->size) + " bytes).");
@@ -412,12 +451,13 @@ class StoragePack : public core::Pack {
     return r;
   }
 
-  ToolOutcome remove(const json::object& args) {
-    Target t = keyed_target(args, true);
-    if (!t.error.empty()) return ToolResult::error(t.error);
-    const std::string key = str(args, "key");
+  ToolOutcome remove(const Arguments& a) {
+    auto target_or = keyed_target(a, true);
+    if (!target_or) return std::move(target_or).failure();
+    const KeyedTarget& t = *target_or;
+    const std::string& key = t.key;
     auto done = t.store->backend->remove(t.bucket, key);
-    if (!done) return ToolResult::error(done.error().message);
+    if (!done) return std::move(done).failure();
     json::object body{{"store", t.store->config.name}, {"bucket", t.bucket}, {"key", key}, {"deleted", true}};
     ToolResult r = structured(std::move(body), "Deleted " + t.bucket + "/" + key + " (if it existed).");
     r.audit = json::object{{"objects", std::int64_t{1}}};

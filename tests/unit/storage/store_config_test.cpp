@@ -138,28 +138,37 @@ TEST(StoreConfig, BadSettingsSayWhatIsWrong) {
   EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
 }
 
+// The message of a refusal, "" when the check passes.
+std::string problem(const mcpd::core::Status& checked) { return checked ? std::string() : checked.error().message; }
+
 TEST(AccessPolicy, AllowListsNameTheAllowedValues) {
   AccessPolicy open("s", {}, {});
-  EXPECT_EQ(open.bucket_problem("any"), "");
-  EXPECT_EQ(open.key_problem("any/key"), "");
-  EXPECT_EQ(open.list_prefix_problem(""), "");
+  EXPECT_EQ(problem(open.check_bucket("any")), "");
+  EXPECT_EQ(problem(open.check_key("any/key")), "");
+  EXPECT_EQ(problem(open.check_list_prefix("")), "");
 
   AccessPolicy p("s", {"docs", "public"}, {"reports/", "shared/"});
-  EXPECT_EQ(p.bucket_problem("docs"), "");
-  EXPECT_NE(p.bucket_problem("private").find("\"docs\", \"public\""), std::string::npos);
-  EXPECT_EQ(p.key_problem("reports/q1.pdf"), "");
-  EXPECT_NE(p.key_problem("secrets/x").find("\"reports/\", \"shared/\""), std::string::npos);
-  EXPECT_EQ(p.list_prefix_problem("reports/2024/"), "");
-  EXPECT_NE(p.list_prefix_problem(""), "");
-  EXPECT_NE(p.list_prefix_problem("rep"), "");  // could list keys outside "reports/"
+  EXPECT_EQ(problem(p.check_bucket("docs")), "");
+  EXPECT_NE(problem(p.check_bucket("private")).find("\"docs\", \"public\""), std::string::npos);
+  EXPECT_EQ(problem(p.check_key("reports/q1.pdf")), "");
+  EXPECT_NE(problem(p.check_key("secrets/x")).find("\"reports/\", \"shared/\""), std::string::npos);
+  EXPECT_EQ(problem(p.check_list_prefix("reports/2024/")), "");
+  EXPECT_NE(problem(p.check_list_prefix("")), "");
+  EXPECT_NE(problem(p.check_list_prefix("rep")), "");  // could list keys outside "reports/"
+  // Outside the lists is a refusal; a name no store accepts is a bad argument.
+  EXPECT_EQ(p.check_bucket("private").error().kind, mcpd::core::ErrorKind::Refused);
+  EXPECT_EQ(p.check_key("secrets/x").error().kind, mcpd::core::ErrorKind::Refused);
+  EXPECT_EQ(p.check_list_prefix("rep").error().kind, mcpd::core::ErrorKind::Refused);
+  EXPECT_EQ(p.check_bucket("..").error().kind, mcpd::core::ErrorKind::InvalidArgument);
+  EXPECT_EQ(p.check_key("reports/../secrets/x").error().kind, mcpd::core::ErrorKind::InvalidArgument);
   // Dot segments could be tidied into another prefix or bucket by a server or proxy: refused
   // whatever the allow-lists (object_key_test.cpp has the whole table).
-  EXPECT_NE(p.key_problem("reports/../secrets/x").find("\"..\" segment"), std::string::npos);
-  EXPECT_NE(p.list_prefix_problem("reports/../"), "");
-  EXPECT_NE(open.key_problem("../b/secret.txt").find("\"..\" segment"), std::string::npos);
-  EXPECT_NE(open.list_prefix_problem("../b/"), "");
-  EXPECT_NE(open.bucket_problem(".."), "");
-  EXPECT_EQ(p.key_problem("reports/..hidden"), "");
+  EXPECT_NE(problem(p.check_key("reports/../secrets/x")).find("\"..\" segment"), std::string::npos);
+  EXPECT_NE(problem(p.check_list_prefix("reports/../")), "");
+  EXPECT_NE(problem(open.check_key("../b/secret.txt")).find("\"..\" segment"), std::string::npos);
+  EXPECT_NE(problem(open.check_list_prefix("../b/")), "");
+  EXPECT_NE(problem(open.check_bucket("..")), "");
+  EXPECT_EQ(problem(p.check_key("reports/..hidden")), "");
 }
 
 }  // namespace
