@@ -7,6 +7,8 @@
 //
 //   sql_latency --pg URL --mcp http://127.0.0.1:PORT/mcp [--source NAME] [--clients 1,32]
 //               [--seconds 10] [--max-calls 200000] [--rows 10000] [--api-key KEY]
+//               [--warmup 100] [--paths direct,mcp]
+// (--paths mcp with --max-calls N is how bench/sql/callgrind.sh makes exactly N calls through mcpd.)
 //
 // The table (bench_items: id primary key, name, price) must exist with ids 1..rows
 // (bench/sql/run.sh creates it). Prints one JSON object.
@@ -45,6 +47,8 @@ struct Options {
   double seconds = 10;
   long max_calls = 200000;
   int rows = 10000;
+  int warmup = 100;  // calls per client before the measured ones
+  bool run_direct = true, run_mcp = true;
 };
 
 struct Url {
@@ -142,7 +146,7 @@ double percentile(std::vector<double>& v, double p) {
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 // `clients` threads, each with its own client made by `make`, calling for `seconds` (and at most
-// max_calls in all) after 100 warm-up calls each. Latencies in ms.
+// max_calls in all) after o.warmup warm-up calls each. Latencies in ms.
 template <typename Make>
 json::object load(const Options& o, int clients, Make make) {
   std::vector<std::vector<double>> per_thread(static_cast<std::size_t>(clients));
@@ -158,7 +162,7 @@ json::object load(const Options& o, int clients, Make make) {
         auto client = make();
         std::mt19937 rng(static_cast<unsigned>(t) * 7919u + 1);
         std::uniform_int_distribution<long> pick(1, o.rows);
-        for (int i = 0; i < 100; ++i) client->query(pick(rng));
+        for (int i = 0; i < o.warmup; ++i) client->query(pick(rng));
         ready.fetch_add(1);
         while (!go.load()) std::this_thread::yield();
         auto& lat = per_thread[static_cast<std::size_t>(t)];
@@ -203,6 +207,11 @@ int main(int argc, char** argv) {
     else if (a == "--seconds") o.seconds = std::stod(v);
     else if (a == "--max-calls") o.max_calls = std::stol(v);
     else if (a == "--rows") o.rows = std::stoi(v);
+    else if (a == "--warmup") o.warmup = std::stoi(v);
+    else if (a == "--paths") {
+      o.run_direct = v.find("direct") != std::string::npos;
+      o.run_mcp = v.find("mcp") != std::string::npos;
+    }
     else if (a == "--clients") {
       o.clients.clear();
       std::stringstream in(v);
@@ -220,10 +229,19 @@ int main(int argc, char** argv) {
     const Url url = parse_url(o.mcp);
     json::array runs;
     for (int clients : o.clients) {
-      std::cerr << "sql_latency: " << clients << " client(s), direct\n";
-      auto direct = load(o, clients, [&] { return std::make_unique<PgClient>(o.pg); });
-      std::cerr << "sql_latency: " << clients << " client(s), mcp\n";
-      auto mcp = load(o, clients, [&] { return std::make_unique<McpClient>(url, o.api_key, o.source); });
+      json::object direct, mcp;
+      if (o.run_direct) {
+        std::cerr << "sql_latency: " << clients << " client(s), direct\n";
+        direct = load(o, clients, [&] { return std::make_unique<PgClient>(o.pg); });
+      }
+      if (o.run_mcp) {
+        std::cerr << "sql_latency: " << clients << " client(s), mcp\n";
+        mcp = load(o, clients, [&] { return std::make_unique<McpClient>(url, o.api_key, o.source); });
+      }
+      if (!o.run_direct || !o.run_mcp) {
+        runs.push_back(json::object{{"clients", clients}, {o.run_direct ? "direct" : "mcp", o.run_direct ? direct : mcp}});
+        continue;
+      }
       const double added50 = mcp["p50_ms"].as_double() - direct["p50_ms"].as_double();
       const double added99 = mcp["p99_ms"].as_double() - direct["p99_ms"].as_double();
       runs.push_back(json::object{{"clients", clients},

@@ -100,24 +100,25 @@ Migration inline_migration(std::string sql) {
   return Migration{digest, digest, std::move(sql)};
 }
 
-Outcome<std::vector<Migration>> load_migrations(const std::string& dir) {
+core::Result<std::vector<Migration>> load_migrations(const std::string& dir) {
+  using core::Error;
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    return SqlError{ErrorKind::invalid, "the migrations folder " + dir + " does not exist or is not a folder", ""};
+    return Error::invalid_argument("the migrations folder " + dir + " does not exist or is not a folder");
   std::vector<fs::path> files;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
     if (it->is_regular_file(ec) && it->path().extension() == ".sql") files.push_back(it->path());
-  if (ec) return SqlError{ErrorKind::invalid, "cannot read the migrations folder " + dir + ": " + ec.message(), ""};
-  if (files.empty()) return SqlError{ErrorKind::invalid, "the migrations folder " + dir + " holds no *.sql file", ""};
+  if (ec) return Error::invalid_argument("cannot read the migrations folder " + dir + ": " + ec.message());
+  if (files.empty()) return Error::invalid_argument("the migrations folder " + dir + " holds no *.sql file");
   std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
   std::vector<Migration> out;
   for (const auto& f : files) {
     if (fs::file_size(f, ec) > kMaxMigrationBytes || ec)
-      return SqlError{ErrorKind::invalid, "the migration " + f.filename().string() + " is unreadable or larger than 16 MiB", ""};
+      return Error::invalid_argument("the migration " + f.filename().string() + " is unreadable or larger than 16 MiB");
     std::ifstream in(f, std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
-    if (!in) return SqlError{ErrorKind::invalid, "cannot read the migration " + f.string(), ""};
+    if (!in) return Error::invalid_argument("cannot read the migration " + f.string());
     std::string sql = text.str();
     out.push_back(Migration{f.filename().string(), infra::sha256_hex(sql), std::move(sql)});
   }
@@ -130,14 +131,13 @@ Migration builtin_document_schema(Dialect dialect) {
   return Migration{"builtin:document_pipeline_v1", digest, std::move(sql)};
 }
 
-std::optional<std::string> check_migration(const Migration& m, Dialect dialect) {
+core::Status check_migration(const Migration& m, Dialect dialect) {
   auto split = split_statements(m.sql, dialect);
-  if (!split.ok()) return "the migration " + m.name + " cannot be read as SQL: " + split.error;
+  if (!split) return core::Error::refused("the migration " + m.name + " cannot be read as SQL: " + split.error().message);
   bool in_trigger = false;
-  for (const auto& statement : split.statements) {
-    std::string error;
-    auto tokens = tokenize(statement, dialect, error);
-    if (!tokens) return "the migration " + m.name + " cannot be read as SQL: " + error;
+  for (const auto& statement : *split) {
+    auto tokens = tokenize(statement, dialect);
+    if (!tokens) return core::Error::refused("the migration " + m.name + " cannot be read as SQL: " + tokens.error().message);
     if (dialect == Dialect::sqlite) {
       if (in_trigger) {
         if (!tokens->empty() && (*tokens)[0].kind == TokenKind::word && (*tokens)[0].value == "end") in_trigger = false;
@@ -149,24 +149,25 @@ std::optional<std::string> check_migration(const Migration& m, Dialect dialect) 
       }
     }
     if (is_transaction_control(*tokens))
-      return "the migration " + m.name + " holds transaction control ('" + statement.substr(0, 40) +
-             "'); remove it: postgres_init_schema runs every migration in one transaction of its own";
+      return core::Error::refused("the migration " + m.name + " holds transaction control ('" + statement.substr(0, 40) +
+                                  "'); remove it: postgres_init_schema runs every migration in one transaction of its own");
   }
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> check_single_write(std::string_view sql, Dialect dialect) {
+core::Status check_single_write(std::string_view sql, Dialect dialect) {
   auto split = split_statements(sql, dialect);
-  if (!split.ok()) return split.error;
-  if (split.statements.size() != 1)
-    return "sql_execute runs exactly one statement per call; send the " + std::to_string(split.statements.size()) +
-           " statements one call at a time, or apply a script with postgres_init_schema";
-  std::string error;
-  auto tokens = tokenize(split.statements[0], dialect, error);
-  if (!tokens) return error;
+  if (!split) return core::Error::refused(split.error().message);
+  if (split->size() != 1)
+    return core::Error::refused("sql_execute runs exactly one statement per call; send the " +
+                                std::to_string(split->size()) +
+                                " statements one call at a time, or apply a script with postgres_init_schema");
+  auto tokens = tokenize(split->front(), dialect);
+  if (!tokens) return core::Error::refused(tokens.error().message);
   if (is_transaction_control(*tokens))
-    return "sql_execute runs each statement in a transaction of its own; leave out BEGIN, COMMIT, ROLLBACK and SAVEPOINT";
-  return std::nullopt;
+    return core::Error::refused(
+        "sql_execute runs each statement in a transaction of its own; leave out BEGIN, COMMIT, ROLLBACK and SAVEPOINT");
+  return {};
 }
 
 }  // namespace mcpd::packs::sql

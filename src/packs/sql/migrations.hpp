@@ -2,10 +2,11 @@
 // files of a migrations folder in name order, or the built-in document pipeline schema (seed 003),
 // each checked so that it cannot end the one transaction they all run in.
 #pragma once
-#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/result.hpp"
 #include "packs/sql/sql_source.hpp"
 #include "packs/sql/statement_guard.hpp"
 
@@ -16,18 +17,19 @@ inline constexpr const char* kMigrationsTable = "mcpd_schema_migrations";
 
 Migration inline_migration(std::string sql);
 
-// The *.sql files directly in `dir`, sorted by file name; an error when there are none.
-Outcome<std::vector<Migration>> load_migrations(const std::string& dir);
+// The *.sql files directly in `dir`, sorted by file name; an InvalidArgument error when there are
+// none or one cannot be read.
+core::Result<std::vector<Migration>> load_migrations(const std::string& dir);
 
 // The seed's document pipeline: documents and processing_logs, with their indexes (idempotent DDL).
 Migration builtin_document_schema(Dialect dialect);
 
-// nullopt, or one sentence saying why `m` cannot run inside init_schema's transaction (it holds
-// BEGIN, COMMIT, ROLLBACK, SAVEPOINT ..., or cannot be read as SQL).
-std::optional<std::string> check_migration(const Migration& m, Dialect dialect);
+// Succeeds, or a Refused error saying in one sentence why `m` cannot run inside init_schema's
+// transaction (it holds BEGIN, COMMIT, ROLLBACK, SAVEPOINT ..., or cannot be read as SQL).
+core::Status check_migration(const Migration& m, Dialect dialect);
 
-// nullopt when `sql` is exactly one statement that is not transaction control (sql_execute runs it
-// in a transaction of its own); otherwise one sentence saying why not.
-std::optional<std::string> check_single_write(std::string_view sql, Dialect dialect);
+// Succeeds when `sql` is exactly one statement that is not transaction control (sql_execute runs it
+// in a transaction of its own); otherwise a Refused error saying in one sentence why not.
+core::Status check_single_write(std::string_view sql, Dialect dialect);
 
 }  // namespace mcpd::packs::sql

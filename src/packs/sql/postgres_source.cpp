@@ -10,7 +10,8 @@
 //  - Every lease ends with a reset (PgConnection::reset) before the connection goes back to the
 //    pool: after a read, ROLLBACK and the release of what outlives a transaction (session advisory
 //    locks, prepared statements) in one round trip; after a write, DISCARD ALL. Read-only is
-//    checked. A connection that cannot be reset is closed, never reused, so no caller inherits what
+//    checked. sql_query pipelines it: BEGIN READ ONLY, the statement, ROLLBACK and the release go
+//    out together and come back in one round trip (PgConnection::send_read), before the answer. A connection that cannot be reset is closed, never reused, so no caller inherits what
 //    the previous one left behind (a lock taken by a function the role owns).
 //  - The first connection of a source checks the role: superuser, role or database creation, the
 //    server file and signalling roles, EXECUTE on functions that write, lock, signal, read server files
@@ -46,22 +47,31 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// The connection pool's factory takes no arguments; the deadline of the call that makes it connect
-// reaches it through this (the pool connects on the caller's thread).
-thread_local const Clock::time_point* t_connect_deadline = nullptr;
+// The connection pool's factory takes no arguments and reports a failure by throwing; the deadline
+// of the call that makes it connect reaches it through this scope (the pool connects on the caller's
+// thread), and the reason a connect failed comes back the same way, so that no exception is thrown
+// while serving: the factory records the reason and returns nothing.
+struct ConnectScope;
+thread_local ConnectScope* t_connect_scope = nullptr;
 
-class ConnectDeadline {
- public:
-  explicit ConnectDeadline(const Clock::time_point& deadline) : previous_(t_connect_deadline) {
-    t_connect_deadline = &deadline;
-  }
-  ~ConnectDeadline() { t_connect_deadline = previous_; }
-  ConnectDeadline(const ConnectDeadline&) = delete;
-  ConnectDeadline& operator=(const ConnectDeadline&) = delete;
+struct ConnectScope {
+  explicit ConnectScope(Clock::time_point d) : deadline(d), previous_(t_connect_scope) { t_connect_scope = this; }
+  ~ConnectScope() { t_connect_scope = previous_; }
+  ConnectScope(const ConnectScope&) = delete;
+  ConnectScope& operator=(const ConnectScope&) = delete;
+
+  const Clock::time_point deadline;
+  std::string failure;  // why the last connect in this scope failed ("connection refused")
 
  private:
-  const Clock::time_point* previous_;
+  ConnectScope* previous_;
 };
+
+// The factory's way to fail: the reason for the caller, and no connection for the pool.
+std::unique_ptr<PgConnection> connect_failed(std::string reason) {
+  if (t_connect_scope) t_connect_scope->failure = std::move(reason);
+  return nullptr;
+}
 
 constexpr std::size_t kDrainRows = 10000;           // rows read and dropped past max_rows at most ...
 constexpr milliseconds kDrainTime{250};             // ... and for this long at most
@@ -160,13 +170,14 @@ PostgresSource::PostgresSource(SourceSettings settings)
                infra::CircuitBreakerConfig{settings_.breaker_failures, settings_.breaker_open}),
       pool_(
           "PostgreSQL source '" + settings_.name + "'",
-          [this] {
+          [this]() -> std::unique_ptr<PgConnection> {
             auto deadline = Clock::now() + settings_.connect_timeout;
-            if (t_connect_deadline && *t_connect_deadline < deadline) deadline = *t_connect_deadline;
+            if (t_connect_scope && t_connect_scope->deadline < deadline) deadline = t_connect_scope->deadline;
             auto c = PgConnection::open(params_, deadline, epoch_.load());
-            if (!privileges_claimed_.exchange(true)) check_privileges(*c, deadline);
-            if (c->broken()) throw std::runtime_error("the connection broke while checking the role's privileges");
-            return c;
+            if (!c) return connect_failed(c.error().message);
+            if (!privileges_claimed_.exchange(true)) check_privileges(**c, deadline);
+            if ((*c)->broken()) return connect_failed("the connection broke while checking the role's privileges");
+            return std::move(c).value();
           },
           infra::ConnectionPoolConfig{settings_.pool_min, settings_.pool_max, settings_.pool_idle,
                                       settings_.statement_timeout},
@@ -193,33 +204,32 @@ void PostgresSource::note_failure(const std::string& reason) {
   infra::log::warn("sql backend failure", {{"source", settings_.name}, {"target", target_}, {"reason", reason}});
 }
 
-PostgresSource::Failure PostgresSource::failure(const PgFailure& f) const {
+PostgresSource::Failure PostgresSource::failure(const core::Error& e) const {
+  using core::Error;
   const std::string who = "PostgreSQL source '" + settings_.name + "'";
-  switch (f.kind) {
-    case PgFailure::Kind::sql:
-      return Failure{SqlError{ErrorKind::sql, f.message, f.sqlstate}, Verdict::healthy, false};
-    case PgFailure::Kind::connection:
-      return Failure{SqlError{ErrorKind::unavailable, who + " lost its connection (" + f.message + "); try again", f.sqlstate},
-                     Verdict::failed, true, f.message};
-    case PgFailure::Kind::timeout:
-      if (!f.sqlstate.empty())
-        return Failure{SqlError{ErrorKind::timeout,
-                                "the statement ran longer than the source's statement_timeout_ms (" +
-                                    std::to_string(settings_.statement_timeout.count()) +
-                                    " ms) and was cancelled; make it cheaper or ask for fewer rows",
-                                f.sqlstate},
+  switch (e.kind) {
+    case core::ErrorKind::Unavailable:
+      return Failure{Error::unavailable(who + " lost its connection (" + e.message + "); try again").with_code(e.code),
+                     Verdict::failed, true, e.message};
+    case core::ErrorKind::Timeout:
+      // With a SQLSTATE, the server's statement_timeout ended the statement: the backend is fine.
+      if (!e.code.empty())
+        return Failure{Error::timeout("the statement ran longer than the source's statement_timeout_ms (" +
+                                      std::to_string(settings_.statement_timeout.count()) +
+                                      " ms) and was cancelled; make it cheaper or ask for fewer rows")
+                           .with_code(e.code),
                        Verdict::healthy, false};
-      return Failure{SqlError{ErrorKind::timeout, who + " did not answer in time; the call was abandoned", ""},
-                     Verdict::failed, false, "timed out"};
-    case PgFailure::Kind::cancelled:
-      return Failure{SqlError{ErrorKind::cancelled, "the call was cancelled", ""}, Verdict::none, false};
+      return Failure{Error::timeout(who + " did not answer in time; the call was abandoned"), Verdict::failed, false,
+                     "timed out"};
+    default:
+      // The server answered (it refused or failed the statement): the message and SQLSTATE are its own.
+      return Failure{e, Verdict::healthy, false};
   }
-  return Failure{SqlError{ErrorKind::sql, f.message, f.sqlstate}, Verdict::none, false};
 }
 
 template <class T>
-Outcome<T> PostgresSource::run(const Operation<T>& op, bool idempotent, Clock::time_point deadline) {
-  ConnectDeadline scope(deadline);
+core::Result<T> PostgresSource::run(const Operation<T>& op, bool idempotent, Clock::time_point deadline) {
+  ConnectScope scope(deadline);
   infra::RetryPolicy policy;
   policy.attempts = idempotent ? settings_.retries : 1;
   auto attempt = [&]() -> Step<T> {
@@ -230,19 +240,24 @@ Outcome<T> PostgresSource::run(const Operation<T>& op, bool idempotent, Clock::t
         std::lock_guard lock(mutex_);
         if (!last_error_.empty()) message += " (last error: " + last_error_ + ")";
       }
-      return Failure{SqlError{ErrorKind::unavailable, message, ""}, Verdict::none, false};
+      return Failure{core::Error::unavailable(std::move(message)), Verdict::none, false};
     }
+    scope.failure.clear();
     auto lease = pool_.acquire(deadline);
     if (!lease) {
       if (lease.error_kind() != infra::AcquireError::connect_failed)  // every connection busy: not the backend's fault
-        return Failure{SqlError{ErrorKind::unavailable, lease.error(), ""}, Verdict::none, false};
-      std::string reason = lease.error();
-      constexpr std::string_view kPrefix = "cannot open a connection: ";
-      if (auto at = reason.find(kPrefix); at != std::string::npos) reason = reason.substr(at + kPrefix.size());
+        return Failure{core::Error::unavailable(lease.error()), Verdict::none, false};
+      // The factory's own reason; else (it threw, say out of memory) what the pool made of it.
+      std::string reason = scope.failure;
+      if (reason.empty()) {
+        reason = lease.error();
+        constexpr std::string_view kPrefix = "cannot open a connection: ";
+        if (auto at = reason.find(kPrefix); at != std::string::npos) reason = reason.substr(at + kPrefix.size());
+      }
       permit.record_failure();
       note_failure(reason);
-      return Failure{SqlError{ErrorKind::unavailable,
-                              "cannot connect to PostgreSQL source '" + settings_.name + "' (" + target_ + "): " + reason, ""},
+      return Failure{core::Error::unavailable("cannot connect to PostgreSQL source '" + settings_.name + "' (" + target_ +
+                                              "): " + reason),
                      Verdict::failed, true, reason};
     }
     Step<T> step = op(*lease, deadline);
@@ -259,8 +274,9 @@ Outcome<T> PostgresSource::run(const Operation<T>& op, bool idempotent, Clock::t
     if (!lease->broken() && !lease->lost()) {
       // Reads (idempotent) ran in a transaction that ends in ROLLBACK; anything else may have committed.
       const auto depth = idempotent ? PgConnection::Reset::after_read : PgConnection::Reset::after_commit;
-      if (auto f = lease->reset(depth, Clock::now() + kResetTime))
-        infra::log::debug("sql connection closed instead of reused", {{"source", settings_.name}, {"reason", f->message}});
+      if (auto reset = lease->reset(depth, Clock::now() + kResetTime); !reset)
+        infra::log::debug("sql connection closed instead of reused",
+                          {{"source", settings_.name}, {"reason", reset.error().message}});
     }
     if (lease->lost()) epoch_.fetch_add(1);
     if (lease->broken() || lease->lost()) lease.discard();
@@ -273,68 +289,78 @@ Outcome<T> PostgresSource::run(const Operation<T>& op, bool idempotent, Clock::t
         return f && f->retryable;
       },
       deadline);
-  if (auto* f = std::get_if<Failure>(&step)) return f->error;
+  if (auto* f = std::get_if<Failure>(&step)) {
+    if (f->was_cancelled) return core::Cancelled{};
+    return std::move(f->error);
+  }
   return std::move(std::get<T>(step));
 }
 
-std::vector<Column> PostgresSource::columns_of(PgConnection& c, const PGresult* r, Clock::time_point deadline) {
-  const int n = PQnfields(r);
-  std::vector<Column> columns;
+void PostgresSource::type_columns(PgConnection& c, const PGresult* r, std::vector<Column>& columns,
+                                  Clock::time_point deadline) {
+  const std::size_t n = std::min(columns.size(), static_cast<std::size_t>(PQnfields(r)));
   std::vector<PgOid> missing;
   {
     std::lock_guard lock(mutex_);
-    for (int i = 0; i < n; ++i) {
-      PgOid oid = PQftype(r, i);
-      std::string type(pg_builtin_type_name(oid));
-      if (type.empty()) {
-        if (auto it = type_names_.find(oid); it != type_names_.end()) type = it->second;
+    for (std::size_t i = 0; i < n; ++i) {
+      const PgOid oid = PQftype(r, static_cast<int>(i));
+      columns[i].type = pg_builtin_type_name(oid);
+      if (columns[i].type.empty()) {
+        if (auto it = type_names_.find(oid); it != type_names_.end()) columns[i].type = it->second;
         else missing.push_back(oid);
       }
-      columns.push_back(Column{PQfname(r, i), std::move(type)});
     }
   }
-  if (!missing.empty() && !c.broken()) {
+  if (missing.empty()) return;
+  if (!c.broken()) {
     std::string array = "{";
     for (std::size_t i = 0; i < missing.size(); ++i) array += (i ? "," : "") + std::to_string(missing[i]);
     array += "}";
     auto looked = c.run("SELECT t.oid::int8, pg_catalog.format_type(t.oid, NULL) FROM pg_catalog.pg_type t "
                         "WHERE t.oid = ANY($1::oid[])",
                         PgParams{array}, deadline);
-    if (auto* res = std::get_if<PgResult>(&looked); res && *res) {
+    if (looked && *looked) {
+      const PGresult* res = looked->get();
       std::lock_guard lock(mutex_);
-      for (int row = 0; row < PQntuples(res->get()); ++row)
-        type_names_[static_cast<PgOid>(std::strtoull(PQgetvalue(res->get(), row, 0), nullptr, 10))] =
-            text(res->get(), row, 1);
+      for (int row = 0; row < PQntuples(res); ++row)
+        type_names_[static_cast<PgOid>(std::strtoull(PQgetvalue(res, row, 0), nullptr, 10))] = text(res, row, 1);
     }
   }
   std::lock_guard lock(mutex_);
-  for (int i = 0; i < n; ++i)
+  for (std::size_t i = 0; i < n; ++i)
     if (columns[i].type.empty()) {
-      auto it = type_names_.find(PQftype(r, i));
-      columns[i].type = it != type_names_.end() ? it->second : "oid " + std::to_string(PQftype(r, i));
+      const PgOid oid = PQftype(r, static_cast<int>(i));
+      auto it = type_names_.find(oid);
+      columns[i].type = it != type_names_.end() ? it->second : "oid " + std::to_string(oid);
     }
-  return columns;
 }
 
 PostgresSource::Step<QueryResult> PostgresSource::fetch(PgConnection& c, const std::string& sql, const PgParams& params,
                                                         std::size_t max_rows, bool may_abandon, Clock::time_point deadline,
                                                         const std::function<bool()>& cancelled) {
-  if (auto f = c.send(sql, &params, true, deadline)) return failure(*f);
+  if (auto sent = c.send(sql, &params, true, deadline); !sent) return failure(sent);
+  PgResult shape;
+  auto step = read_rows(c, max_rows, may_abandon, deadline, cancelled, shape);
+  if (auto* out = std::get_if<QueryResult>(&step); out && shape) type_columns(c, shape.get(), out->columns, deadline);
+  return step;
+}
+
+PostgresSource::Step<QueryResult> PostgresSource::read_rows(PgConnection& c, std::size_t max_rows, bool may_abandon,
+                                                            Clock::time_point deadline,
+                                                            const std::function<bool()>& cancelled, PgResult& shape) {
   QueryResult out;
-  PgResult shape;  // the first result with rows' shape: column names and types come from it
-  std::vector<std::string> names;
   std::vector<PgOid> oids;
-  std::optional<PgFailure> error;
+  std::optional<Failure> error;  // the first one
   std::size_t dropped = 0, bytes = 0;
   Clock::time_point cut_at{};
   for (;;) {
     auto step = c.next(deadline, cancelled);
-    if (auto* f = std::get_if<PgFailure>(&step)) {
-      if (!error) error = *f;
+    if (!step) {
+      if (!error) error = failure(step);
       if (c.broken()) break;
       continue;
     }
-    PgResult r = std::move(std::get<PgResult>(step));
+    PgResult r = std::move(*step);
     if (!r) break;
     const auto status = PQresultStatus(r.get());
     if (status != PGRES_SINGLE_TUPLE && status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) continue;
@@ -344,13 +370,11 @@ PostgresSource::Step<QueryResult> PostgresSource::fetch(PgConnection& c, const s
     }
     if (status == PGRES_COMMAND_OK) continue;
     if (!shape) {
-      std::vector<Column> raw;
       for (int i = 0; i < PQnfields(r.get()); ++i) {
-        raw.push_back(Column{PQfname(r.get(), i), ""});
+        out.columns.push_back(Column{PQfname(r.get(), i), ""});
         oids.push_back(PQftype(r.get(), i));
       }
-      make_names_unique(raw);
-      for (auto& col : raw) names.push_back(col.name);
+      make_names_unique(out.columns);  // the rows' keys; type_columns() adds the types
     }
     for (int row = 0; row < PQntuples(r.get()); ++row) {
       if (out.rows.size() >= max_rows || out.truncated_by_size) {
@@ -369,12 +393,13 @@ PostgresSource::Step<QueryResult> PostgresSource::fetch(PgConnection& c, const s
       }
       bytes += row_bytes;
       json::object o;
-      o.reserve(names.size());
-      for (std::size_t i = 0; i < names.size(); ++i) {
+      o.reserve(out.columns.size());
+      for (std::size_t i = 0; i < out.columns.size(); ++i) {
         const int col = static_cast<int>(i);
-        if (PQgetisnull(r.get(), row, col)) o.emplace(names[i], nullptr);
+        const std::string& name = out.columns[i].name;
+        if (PQgetisnull(r.get(), row, col)) o.emplace(name, nullptr);
         else
-          o.emplace(names[i], pg_value(oids[i], std::string_view(PQgetvalue(r.get(), row, col),
+          o.emplace(name, pg_value(oids[i], std::string_view(PQgetvalue(r.get(), row, col),
                                                                  static_cast<std::size_t>(PQgetlength(r.get(), row, col)))));
       }
       out.rows.push_back(std::move(o));
@@ -388,58 +413,64 @@ PostgresSource::Step<QueryResult> PostgresSource::fetch(PgConnection& c, const s
     }
   }
   // Enough rows were read before the statement failed or was abandoned: they are the answer.
-  if (error && !(out.truncated && may_abandon)) return failure(*error);
-  if (shape) {
-    out.columns = columns_of(c, shape.get(), deadline);
-    for (std::size_t i = 0; i < out.columns.size() && i < names.size(); ++i) out.columns[i].name = names[i];
-  }
+  if (error && !(out.truncated && may_abandon)) return std::move(*error);
   return out;
 }
 
-Outcome<QueryResult> PostgresSource::query(const QueryRequest& request) {
-  if (auto refused = check_read_only(request.sql, Dialect::postgres)) return SqlError{ErrorKind::refused, *refused, ""};
+core::Result<QueryResult> PostgresSource::query(const QueryRequest& request) {
+  if (auto checked = check_read_only(request.sql, Dialect::postgres); !checked) return std::move(checked).failure();
   const PgParams params = to_params(request.params);
   const std::size_t max_rows = std::min(request.max_rows, settings_.max_rows);
   Operation<QueryResult> op = [&](PgConnection& c, Clock::time_point deadline) -> Step<QueryResult> {
-    // Read-only twice over, and rolled back by the reset that ends every lease (never committed).
-    if (auto begin = c.run("BEGIN READ ONLY", deadline); auto* f = std::get_if<PgFailure>(&begin)) return failure(*f);
-    return fetch(c, request.sql, params, max_rows, true, deadline, request.cancelled);
+    // Read-only twice over, never committed: BEGIN READ ONLY, the statement, then ROLLBACK and the
+    // reset, in one round trip (three before: measured in docs/benchmarks/sql.md).
+    if (auto sent = c.send_read(request.sql, params, true, deadline, request.cancelled); !sent) return failure(sent);
+    PgResult shape;
+    auto step = read_rows(c, max_rows, true, deadline, request.cancelled, shape);
+    // As after any lease, the reset's own failure does not change the answer: the connection is
+    // closed instead of reused.
+    if (!c.broken())
+      if (auto done = c.finish_read(Clock::now() + kResetTime); !done)
+        infra::log::debug("sql connection closed instead of reused",
+                          {{"source", settings_.name}, {"reason", done.error().message}});
+    // After the reset: a type seen for the first time is looked up with one more statement, which
+    // the lease's own reset then cleans up after.
+    if (auto* out = std::get_if<QueryResult>(&step); out && shape) type_columns(c, shape.get(), out->columns, deadline);
+    return step;
   };
   auto out = run(op, true, call_deadline());
-  if (auto* r = std::get_if<QueryResult>(&out)) {
-    r->rows_affected.reset();
-    r->command.clear();
+  if (out) {
+    out->rows_affected.reset();
+    out->command.clear();
   }
   return out;
 }
 
-Outcome<QueryResult> PostgresSource::execute(const QueryRequest& request) {
+core::Result<QueryResult> PostgresSource::execute(const QueryRequest& request) {
   if (!settings_.allow_writes)
-    return SqlError{ErrorKind::refused,
-                    "source '" + settings_.name + "' is read-only; set allow_writes = true in its [[packs.sql.sources]] entry "
-                    "to use sql_execute",
-                    ""};
-  if (auto problem = check_single_write(request.sql, Dialect::postgres)) return SqlError{ErrorKind::refused, *problem, ""};
+    return core::Error::refused("source '" + settings_.name +
+                                "' is read-only; set allow_writes = true in its [[packs.sql.sources]] entry to use sql_execute");
+  if (auto checked = check_single_write(request.sql, Dialect::postgres); !checked) return std::move(checked).failure();
   const PgParams params = to_params(request.params);
   const std::size_t max_rows = std::min(request.max_rows, settings_.max_rows);
   Operation<QueryResult> op = [&](PgConnection& c, Clock::time_point deadline) -> Step<QueryResult> {
-    if (auto begin = c.run("BEGIN READ WRITE", deadline); auto* f = std::get_if<PgFailure>(&begin)) return failure(*f);
+    if (auto begin = c.run("BEGIN READ WRITE", deadline); !begin) return failure(begin);
     // Never abandoned half-way: that would roll the write back without saying so.
     auto step = fetch(c, request.sql, params, max_rows, false, deadline, request.cancelled);
     if (std::holds_alternative<Failure>(step)) {
       // Rolled back, and never reused: the failed statement may have left session state behind
       // (an advisory lock, a setting) that the next caller must not inherit.
-      if (!c.broken()) c.run("ROLLBACK", deadline);
+      if (!c.broken()) (void)c.run("ROLLBACK", deadline);  // its answer changes nothing: closed either way
       c.abandon();
       return step;
     }
     auto commit = c.run("COMMIT", deadline);
-    if (auto* f = std::get_if<PgFailure>(&commit)) {
-      auto lost = failure(*f);
+    if (!commit) {
+      auto lost = failure(commit);
       lost.retryable = false;
-      if (f->kind != PgFailure::Kind::sql)
+      if (commit.failed() && commit.error().kind != core::ErrorKind::InvalidArgument)
         lost.error.message = "the connection broke while committing, so the write may or may not have been applied; "
-                             "check before trying again (" + f->message + ")";
+                             "check before trying again (" + commit.error().message + ")";
       return lost;
     }
     return step;  // the reset that ends every lease cleans the session for the next caller
@@ -455,8 +486,8 @@ PostgresSource::Step<std::vector<TableInfo>> PostgresSource::read_tables(PgConne
       "AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' "
       "AND pg_catalog.has_table_privilege(c.oid, 'SELECT') ORDER BY 1, 2",
       deadline);
-  if (auto* f = std::get_if<PgFailure>(&r)) return failure(*f);
-  const PGresult* res = std::get<PgResult>(r).get();
+  if (!r) return failure(r);
+  const PGresult* res = r->get();
   std::vector<TableInfo> tables;
   for (int row = 0; res && row < PQntuples(res); ++row)
     tables.push_back(TableInfo{text(res, row, 0), text(res, row, 1), relkind_name(text(res, row, 2))});
@@ -471,14 +502,14 @@ void PostgresSource::remember_tables(const std::vector<TableInfo>& tables) {
   tables_at_ = Clock::now();
 }
 
-Outcome<std::vector<TableInfo>> PostgresSource::list_tables() {
+core::Result<std::vector<TableInfo>> PostgresSource::list_tables() {
   Operation<std::vector<TableInfo>> op = [this](PgConnection& c, Clock::time_point d) { return read_tables(c, d); };
   auto out = run(op, true, call_deadline());
-  if (auto* tables = std::get_if<std::vector<TableInfo>>(&out)) remember_tables(*tables);
+  if (out) remember_tables(*out);
   return out;
 }
 
-Outcome<TableSchema> PostgresSource::describe_table(const std::string& table) {
+core::Result<TableSchema> PostgresSource::describe_table(const std::string& table) {
   std::optional<std::string> schema;
   std::string name = table;
   if (auto dot = table.find('.'); dot != std::string::npos) {
@@ -493,13 +524,11 @@ Outcome<TableSchema> PostgresSource::describe_table(const std::string& table) {
         "(($1::text IS NULL AND n.nspname = ANY (pg_catalog.current_schemas(false))) OR n.nspname = $1::text) "
         "ORDER BY pg_catalog.array_position(pg_catalog.current_schemas(false), n.nspname) NULLS LAST LIMIT 1",
         PgParams{schema, name}, deadline);
-    if (auto* f = std::get_if<PgFailure>(&found)) return failure(*f);
-    const PGresult* res = std::get<PgResult>(found).get();
+    if (!found) return failure(found);
+    const PGresult* res = found->get();
     if (!res || PQntuples(res) == 0)
-      return Failure{SqlError{ErrorKind::invalid,
-                              "source '" + settings_.name + "' has no table or view named '" + table +
-                                  "' that this role can see; call sql_list_tables for the names",
-                              ""},
+      return Failure{core::Error::not_found("source '" + settings_.name + "' has no table or view named '" + table +
+                                            "' that this role can see; call sql_list_tables for the names"),
                      Verdict::healthy, false};
     TableSchema out;
     const std::string oid = text(res, 0, 0);
@@ -512,8 +541,8 @@ Outcome<TableSchema> PostgresSource::describe_table(const std::string& table) {
         "LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
         "WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         PgParams{oid}, deadline);
-    if (auto* f = std::get_if<PgFailure>(&columns)) return failure(*f);
-    const PGresult* cols = std::get<PgResult>(columns).get();
+    if (!columns) return failure(columns);
+    const PGresult* cols = columns->get();
     for (int row = 0; cols && row < PQntuples(cols); ++row) {
       ColumnInfo info{text(cols, row, 0), text(cols, row, 1), text(cols, row, 2) == "t", std::nullopt};
       if (!PQgetisnull(cols, row, 3)) info.default_value = text(cols, row, 3);
@@ -525,8 +554,8 @@ Outcome<TableSchema> PostgresSource::describe_table(const std::string& table) {
         "WHERE i.indrelid = $1::oid AND i.indisprimary "
         "ORDER BY pg_catalog.array_position(i.indkey::int2[], a.attnum)",
         PgParams{oid}, deadline);
-    if (auto* f = std::get_if<PgFailure>(&key)) return failure(*f);
-    const PGresult* pk = std::get<PgResult>(key).get();
+    if (!key) return failure(key);
+    const PGresult* pk = key->get();
     for (int row = 0; pk && row < PQntuples(pk); ++row) out.primary_key.push_back(text(pk, row, 0));
     return out;
   };
@@ -536,7 +565,7 @@ Outcome<TableSchema> PostgresSource::describe_table(const std::string& table) {
 PostgresSource::Step<InitSchemaResult> PostgresSource::apply(PgConnection& c, const std::vector<Migration>& migrations,
                                                              bool dry_run, Clock::time_point deadline) {
   auto roll_back = [&](Failure f) -> Step<InitSchemaResult> {
-    if (!c.broken()) c.run("ROLLBACK", deadline);
+    if (!c.broken()) (void)c.run("ROLLBACK", deadline);  // its answer changes nothing: closed either way
     c.abandon();  // as in execute(): a failed change never leaves session state for the next caller
     return f;
   };
@@ -546,13 +575,12 @@ PostgresSource::Step<InitSchemaResult> PostgresSource::apply(PgConnection& c, co
         "SELECT pg_catalog.pg_advisory_xact_lock(" + std::to_string(kInitSchemaLock) + ")",
         std::string("CREATE TABLE IF NOT EXISTS ") + kMigrationsTable +
             " (name text PRIMARY KEY, sha256 text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"}) {
-    auto r = c.run(sql, deadline);
-    if (auto* f = std::get_if<PgFailure>(&r)) return roll_back(failure(*f));
+    if (auto r = c.run(sql, deadline); !r) return roll_back(failure(r));
   }
   auto recorded_rows = c.run(std::string("SELECT name, sha256 FROM ") + kMigrationsTable, deadline);
-  if (auto* f = std::get_if<PgFailure>(&recorded_rows)) return roll_back(failure(*f));
+  if (!recorded_rows) return roll_back(failure(recorded_rows));
   std::map<std::string, std::string> recorded;
-  if (const PGresult* res = std::get<PgResult>(recorded_rows).get())
+  if (const PGresult* res = recorded_rows->get())
     for (int row = 0; row < PQntuples(res); ++row) recorded[text(res, row, 0)] = text(res, row, 1);
 
   InitSchemaResult out;
@@ -560,56 +588,53 @@ PostgresSource::Step<InitSchemaResult> PostgresSource::apply(PgConnection& c, co
   for (const auto& m : migrations) {
     if (auto it = recorded.find(m.name); it != recorded.end()) {
       if (it->second != m.sha256)
-        return roll_back(Failure{SqlError{ErrorKind::invalid,
-                                      "the migration " + m.name + " was applied already with other content (sha256 " +
-                                          it->second.substr(0, 12) + "… recorded, " + m.sha256.substr(0, 12) +
-                                          "… now); applied migrations must not change: add a new file instead",
-                                      ""},
-                             Verdict::healthy, false});
+        return roll_back(Failure{core::Error::invalid_argument(
+                                     "the migration " + m.name + " was applied already with other content (sha256 " +
+                                     it->second.substr(0, 12) + "… recorded, " + m.sha256.substr(0, 12) +
+                                     "… now); applied migrations must not change: add a new file instead"),
+                                 Verdict::healthy, false});
       out.already_applied.push_back(m.name);
       continue;
     }
-    if (auto f = c.send(m.sql, nullptr, false, deadline)) return roll_back(failure(*f));
-    std::optional<PgFailure> error;
+    if (auto sent = c.send(m.sql, nullptr, false, deadline); !sent) return roll_back(failure(sent));
+    std::optional<Failure> error;  // the first one
     for (;;) {
       auto step = c.next(deadline, {});
-      if (auto* f = std::get_if<PgFailure>(&step)) {
-        if (!error) error = *f;
+      if (!step) {
+        if (!error) error = failure(step);
         if (c.broken()) break;
         continue;
       }
-      if (!std::get<PgResult>(step)) break;
+      if (!*step) break;
     }
     if (error) {
-      auto f = failure(*error);
-      f.error.message = "the migration " + m.name + " failed, and nothing was applied: " + f.error.message;
-      return roll_back(f);
+      error->error.message = "the migration " + m.name + " failed, and nothing was applied: " + error->error.message;
+      return roll_back(std::move(*error));
     }
     auto record = c.run(std::string("INSERT INTO ") + kMigrationsTable + " (name, sha256) VALUES ($1, $2)",
                         PgParams{m.name, m.sha256}, deadline);
-    if (auto* f = std::get_if<PgFailure>(&record)) return roll_back(failure(*f));
+    if (!record) return roll_back(failure(record));
     out.applied.push_back(m);
   }
   auto end = c.run(dry_run ? "ROLLBACK" : "COMMIT", deadline);
-  if (auto* f = std::get_if<PgFailure>(&end)) {
-    auto lost = failure(*f);
+  if (!end) {
+    auto lost = failure(end);
     lost.retryable = false;
-    if (f->kind != PgFailure::Kind::sql)
+    if (end.failed() && end.error().kind != core::ErrorKind::InvalidArgument)
       lost.error.message = "the connection broke while committing the migrations, so they may or may not have been "
-                           "applied; run postgres_init_schema again to see (" + f->message + ")";
+                           "applied; run postgres_init_schema again to see (" + end.error().message + ")";
     return lost;
   }
   return out;
 }
 
-Outcome<InitSchemaResult> PostgresSource::init_schema(const std::vector<Migration>& migrations, bool dry_run) {
+core::Result<InitSchemaResult> PostgresSource::init_schema(const std::vector<Migration>& migrations, bool dry_run) {
   if (!settings_.allow_writes)
-    return SqlError{ErrorKind::refused,
-                    "source '" + settings_.name + "' is read-only; set allow_writes = true in its [[packs.sql.sources]] entry "
-                    "to apply schema changes",
-                    ""};
+    return core::Error::refused("source '" + settings_.name +
+                                "' is read-only; set allow_writes = true in its [[packs.sql.sources]] entry to apply "
+                                "schema changes");
   for (const auto& m : migrations)
-    if (auto problem = check_migration(m, Dialect::postgres)) return SqlError{ErrorKind::refused, *problem, ""};
+    if (auto checked = check_migration(m, Dialect::postgres); !checked) return std::move(checked).failure();
   const auto per_statement = std::max(milliseconds(settings_.statement_timeout), kMigrationTimeout);
   const auto deadline = Clock::now() + settings_.connect_timeout + per_statement * (migrations.size() + 1) + seconds(1);
   Operation<InitSchemaResult> op = [&](PgConnection& c, Clock::time_point d) { return apply(c, migrations, dry_run, d); };
@@ -627,8 +652,7 @@ void PostgresSource::check_privileges(PgConnection& c, Clock::time_point deadlin
       "', '), pg_catalog.has_function_privilege('pg_catalog.pg_advisory_unlock_all()', 'EXECUTE') "
       "FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
       PgParams{std::string(kRiskyFunctions)}, deadline);
-  const PGresult* res = nullptr;
-  if (auto* ok = std::get_if<PgResult>(&r)) res = ok->get();
+  const PGresult* res = r ? r->get() : nullptr;
   if (!res || PQntuples(res) != 1) {
     // Not checked: the next connection tries again.
     infra::log::debug("sql role privileges not checked", {{"source", settings_.name}});
@@ -718,12 +742,11 @@ void PostgresSource::maintain() {
     // The probe is a catalog read: it checks the backend and refreshes the table names at once.
     Operation<std::vector<TableInfo>> op = [this](PgConnection& c, Clock::time_point d) { return read_tables(c, d); };
     auto out = run(op, false, now + settings_.connect_timeout + std::min(settings_.statement_timeout, milliseconds(2000)));
-    auto* tables = std::get_if<std::vector<TableInfo>>(&out);
-    if (!tables) return;
-    remember_tables(*tables);
+    if (!out) return;
+    remember_tables(*out);
   }
   const auto deadline = Clock::now() + settings_.connect_timeout;
-  ConnectDeadline scope(deadline);
+  ConnectScope scope(deadline);
   std::string error;
   pool_.warm_up(error);  // a failure here shows on the next call or probe
 }

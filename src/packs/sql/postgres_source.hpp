@@ -3,10 +3,12 @@
 // idempotent calls, and a time limit on every call. Reads run in read-only sessions.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "infra/resilience/circuit_breaker.hpp"
@@ -34,11 +36,11 @@ class PostgresSource : public SqlSource {
   const SourceSettings& settings() const override { return settings_; }
   std::string display_target() const override { return target_; }
 
-  Outcome<QueryResult> query(const QueryRequest& request) override;
-  Outcome<QueryResult> execute(const QueryRequest& request) override;
-  Outcome<std::vector<TableInfo>> list_tables() override;
-  Outcome<TableSchema> describe_table(const std::string& table) override;
-  Outcome<InitSchemaResult> init_schema(const std::vector<Migration>& migrations, bool dry_run) override;
+  core::Result<QueryResult> query(const QueryRequest& request) override;
+  core::Result<QueryResult> execute(const QueryRequest& request) override;
+  core::Result<std::vector<TableInfo>> list_tables() override;
+  core::Result<TableSchema> describe_table(const std::string& table) override;
+  core::Result<InitSchemaResult> init_schema(const std::vector<Migration>& migrations, bool dry_run) override;
 
   core::HealthStatus health() const override;
   std::vector<std::string> known_tables() const override;
@@ -53,10 +55,17 @@ class PostgresSource : public SqlSource {
 
  private:
   enum class Verdict { none, healthy, failed };  // what an attempt says about the backend
+  // A failed attempt: what the caller gets (an Error, or Cancelled), and what it says about the backend.
   struct Failure {
-    Failure(SqlError e, Verdict v, bool can_retry, std::string why = {})
+    Failure(core::Error e, Verdict v, bool can_retry, std::string why = {})
         : error(std::move(e)), verdict(v), retryable(can_retry), reason(std::move(why)) {}
-    SqlError error;
+    static Failure cancelled() {
+      Failure f(core::Error{}, Verdict::none, false);
+      f.was_cancelled = true;
+      return f;
+    }
+    core::Error error;
+    bool was_cancelled = false;  // the call was cancelled: `error` is unused
     Verdict verdict = Verdict::none;
     bool retryable = false;
     std::string reason;  // for /health, when the backend failed: "connection refused", "timed out"
@@ -69,12 +78,23 @@ class PostgresSource : public SqlSource {
   // Admits the attempt through the breaker, leases a connection, runs `op`, records the verdict and
   // returns or discards the connection; retried (when `idempotent`) on connection-level failures.
   template <class T>
-  Outcome<T> run(const Operation<T>& op, bool idempotent, Clock::time_point deadline);
+  core::Result<T> run(const Operation<T>& op, bool idempotent, Clock::time_point deadline);
 
-  Failure failure(const PgFailure& f) const;
+  // A failure of the connection layer, worded for the user, with its verdict on the backend.
+  Failure failure(const core::Error& e) const;
+  template <class T>
+  Failure failure(const core::Result<T>& failed) const {
+    return failed.cancelled() ? Failure::cancelled() : failure(failed.error());
+  }
+  // Sends one statement and reads its rows (sql_execute).
   Step<QueryResult> fetch(PgConnection& c, const std::string& sql, const PgParams& params, std::size_t max_rows,
                           bool may_abandon, Clock::time_point deadline, const std::function<bool()>& cancelled);
-  std::vector<Column> columns_of(PgConnection& c, const PGresult* r, Clock::time_point deadline);
+  // The rows of the statement sent, read up to its null result, keyed by the columns' names (made
+  // unique); `shape` keeps the first result with rows, for type_columns() (the types are left empty).
+  Step<QueryResult> read_rows(PgConnection& c, std::size_t max_rows, bool may_abandon, Clock::time_point deadline,
+                              const std::function<bool()>& cancelled, PgResult& shape);
+  // Fills in the columns' type names; a type not seen before is looked up on `c`.
+  void type_columns(PgConnection& c, const PGresult* shape, std::vector<Column>& columns, Clock::time_point deadline);
   Step<std::vector<TableInfo>> read_tables(PgConnection& c, Clock::time_point deadline);
   Step<InitSchemaResult> apply(PgConnection& c, const std::vector<Migration>& migrations, bool dry_run,
                                Clock::time_point deadline);

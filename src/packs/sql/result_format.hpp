@@ -19,6 +19,8 @@ void make_names_unique(std::vector<Column>& columns);
 
 // {source, columns: [{name, type}], rows, row_count, truncated} (+ rows_affected, command for writes).
 json::object result_json(const std::string& source, const QueryResult& result);
+// The same, taking the rows over instead of copying them (what a tool answer does).
+json::object result_json(const std::string& source, QueryResult&& result);
 
 // The rows as an aligned text table, then one line saying how many rows and whether they were cut.
 std::string result_text(const std::string& source, const QueryResult& result, std::size_t max_rows);

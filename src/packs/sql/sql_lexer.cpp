@@ -31,13 +31,9 @@ class Lexer {
   Lexer(std::string_view sql, Dialect dialect, bool backslash_strings)
       : sql_(sql), pg_(dialect == Dialect::postgres), backslash_strings_(backslash_strings) {}
 
-  std::optional<std::vector<Token>> run(std::string& error) {
-    while (pos_ < sql_.size()) {
-      if (!step()) {
-        error = std::move(error_);
-        return std::nullopt;
-      }
-    }
+  core::Result<std::vector<Token>> run() {
+    while (pos_ < sql_.size())
+      if (!step()) return core::Error::invalid_argument(std::move(error_));
     return std::move(tokens_);
   }
 
@@ -279,22 +275,21 @@ std::vector<std::pair<std::size_t, std::size_t>> statement_ranges(const std::vec
   return out;
 }
 
-std::optional<std::vector<Token>> tokenize(std::string_view sql, Dialect dialect, std::string& error,
-                                           StringEscapes escapes) {
-  return Lexer(sql, dialect, escapes == StringEscapes::backslash).run(error);
+core::Result<std::vector<Token>> tokenize(std::string_view sql, Dialect dialect, StringEscapes escapes) {
+  return Lexer(sql, dialect, escapes == StringEscapes::backslash).run();
 }
 
-SplitResult split_statements(std::string_view sql, Dialect dialect) {
-  SplitResult out;
-  const auto tokens = tokenize(sql, dialect, out.error);
-  if (!tokens) return out;
+core::Result<std::vector<std::string>> split_statements(std::string_view sql, Dialect dialect) {
+  const auto tokens = tokenize(sql, dialect);
+  if (!tokens) return tokens.error();
+  std::vector<std::string> statements;
   for (const auto& [begin, end] : statement_ranges(*tokens)) {
     const std::size_t from = (*tokens)[begin].offset;
     const std::size_t to = (*tokens)[end - 1].offset + (*tokens)[end - 1].length;
-    out.statements.emplace_back(sql.substr(from, to - from));
+    statements.emplace_back(sql.substr(from, to - from));
   }
-  if (out.statements.empty()) out.error = "the SQL is empty: send one statement, such as a SELECT";
-  return out;
+  if (statements.empty()) return core::Error::invalid_argument("the SQL is empty: send one statement, such as a SELECT");
+  return statements;
 }
 
 }  // namespace mcpd::packs::sql

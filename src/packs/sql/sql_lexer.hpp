@@ -2,11 +2,12 @@
 // whitespace left out, and the split of a text into its statements.
 #pragma once
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/result.hpp"
 
 namespace mcpd::packs::sql {
 
@@ -35,20 +36,15 @@ struct Token {
 // does when standard_conforming_strings is off. SQLite has only the first reading.
 enum class StringEscapes { standard, backslash };
 
-// The tokens of `sql`, comments and whitespace left out. nullopt when the text cannot be lexed (an
-// unclosed string, comment or quoted name, or a NUL byte); `error` then says what and where.
-std::optional<std::vector<Token>> tokenize(std::string_view sql, Dialect dialect, std::string& error,
-                                           StringEscapes escapes = StringEscapes::standard);
+// The tokens of `sql`, comments and whitespace left out; an InvalidArgument error saying what and
+// where when the text cannot be lexed (an unclosed string, comment or quoted name, or a NUL byte).
+core::Result<std::vector<Token>> tokenize(std::string_view sql, Dialect dialect,
+                                          StringEscapes escapes = StringEscapes::standard);
 
-struct SplitResult {
-  std::vector<std::string> statements;  // each from its first token to its last, without the ';'
-  std::string error;                    // empty when the split succeeded
-  bool ok() const { return error.empty(); }
-};
-
-// Splits on ';' outside strings, comments and quoted names. Empty statements (";;", a trailing ';',
-// a tail of only comments) are dropped; input with no statement at all is an error.
-SplitResult split_statements(std::string_view sql, Dialect dialect);
+// The statements of `sql` split on ';' outside strings, comments and quoted names, each from its
+// first token to its last, without the ';'. Empty statements (";;", a trailing ';', a tail of only
+// comments) are dropped; input with no statement at all, or that cannot be lexed, is an error.
+core::Result<std::vector<std::string>> split_statements(std::string_view sql, Dialect dialect);
 
 // [begin, end) token ranges of the non-empty statements.
 std::vector<std::pair<std::size_t, std::size_t>> statement_ranges(const std::vector<Token>& tokens);

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/annotations.hpp"
+#include "core/arguments.hpp"
 #include "infra/logging.hpp"
 #include "packs/sql/migrations.hpp"
 #include "packs/sql/postgres_source.hpp"
@@ -19,20 +21,15 @@ namespace mcpd::packs::sql {
 namespace {
 
 using core::CallContext;
+using core::Error;
 using core::ToolOutcome;
 using core::ToolResult;
 
-constexpr std::size_t kDefaultMaxRows = 100;
+constexpr std::int64_t kDefaultMaxRows = 100;
+// Past this a max_rows is refused rather than capped (the source's own max_rows caps first: at most
+// 1,000,000); it keeps the argument's error message readable.
+constexpr std::int64_t kLargestMaxRows = 1'000'000'000'000;
 constexpr std::chrono::seconds kMaintainEvery{5};
-
-const json::object kReadOnly{{"readOnlyHint", true}, {"destructiveHint", false}, {"idempotentHint", true},
-                             {"openWorldHint", false}};
-
-std::optional<std::string> string_arg(const json::object& args, std::string_view key) {
-  auto v = args.if_contains(key);
-  if (!v || !v->is_string()) return std::nullopt;
-  return std::string(v->get_string());
-}
 
 json::value parse(const char* text) { return json::parse(text); }
 
@@ -49,8 +46,6 @@ const json::value& query_output_schema() {
     "required":["source","columns","rows","row_count","truncated"]})J");
   return schema;
 }
-
-ToolResult error_result(const SqlError& e) { return ToolResult::error(e.message); }
 
 std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {
   std::string out;
@@ -160,13 +155,13 @@ class SqlPack : public core::Pack {
     return nullptr;
   }
 
-  // The source named in `source`, else the default one; nullptr with `error` set for an unknown name.
-  SqlSource* pick(const json::object& args, bool prefer_postgres, std::string& error) const {
-    auto name = string_arg(args, "source");
-    if (!name) return prefer_postgres ? postgres_default_ : default_;
-    if (SqlSource* s = find(*name)) return s;
-    error = "unknown source '" + *name + "'; the sources are: " + join(names_);
-    return nullptr;
+  // The source named in `source`, else the default one.
+  core::Result<SqlSource*> pick(const core::Arguments& args, bool prefer_postgres) const {
+    auto name = args.optional_string("source");
+    if (!name) return std::move(name).failure();
+    if (!*name) return prefer_postgres ? postgres_default_ : default_;
+    if (SqlSource* s = find(**name)) return s;
+    return Error::invalid_argument("unknown source '" + **name + "'; the sources are: " + join(names_));
   }
 
   std::string sources_line(bool prefer_postgres) const {
@@ -207,28 +202,29 @@ class SqlPack : public core::Pack {
   }
 
   // Runs sql_query / sql_execute for a call: the arguments, the source, the result.
-  ToolOutcome run_statement(CallContext& ctx, const json::object& args, bool prefer_postgres, bool write) const {
-    std::string error;
-    SqlSource* source = pick(args, prefer_postgres, error);
-    if (!source) return ToolResult::error(error);
-    auto sql = string_arg(args, "sql");
-    if (!sql) sql = string_arg(args, "query");
-    if (!sql || sql->empty()) return ToolResult::error("give the statement to run in 'sql' (or 'query')");
+  ToolOutcome run_statement(CallContext& ctx, const json::object& arguments, bool prefer_postgres, bool write) const {
+    const core::Arguments args(arguments);
+    auto source = pick(args, prefer_postgres);
+    if (!source) return std::move(source).failure();
+    auto sql = args.optional_string("sql");
+    if (sql && !*sql) sql = args.optional_string("query");
+    if (!sql) return std::move(sql).failure();
+    if (!*sql || (*sql)->empty()) return Error::invalid_argument("give the statement to run in 'sql' (or 'query')");
+    auto max_rows = args.integer("max_rows", kDefaultMaxRows, 1, kLargestMaxRows);
+    if (!max_rows) return std::move(max_rows).failure();
     QueryRequest request;
-    request.sql = std::move(*sql);
-    if (auto p = args.if_contains("params"); p && p->is_array()) request.params = p->get_array();
-    request.max_rows = kDefaultMaxRows;
-    if (auto m = args.if_contains("max_rows"); m && m->is_int64() && m->get_int64() > 0)
-      request.max_rows = static_cast<std::size_t>(m->get_int64());
-    request.max_rows = std::min(request.max_rows, source->settings().max_rows);
+    request.sql = std::move(**sql);
+    if (auto p = args.raw("params"); p && p->is_array()) request.params = p->get_array();
+    request.max_rows = std::min(static_cast<std::size_t>(*max_rows), (*source)->settings().max_rows);
     request.cancelled = [&ctx] { return ctx.cancelled(); };
-    auto outcome = write ? source->execute(request) : source->query(request);
-    if (auto* e = error_of(outcome)) return error_result(*e);
-    auto& result = std::get<QueryResult>(outcome);
-    ToolResult r = ToolResult::text(result_text(source->name(), result, request.max_rows));
-    r.structured = result_json(source->name(), result);
+    auto outcome = write ? (*source)->execute(request) : (*source)->query(request);
+    if (!outcome) return std::move(outcome).failure();  // an Error the model reads, or Cancelled: no answer
+    QueryResult& result = *outcome;
+    const std::string& name = (*source)->name();
     // Rows read, or for a write the rows it changed.
     const std::int64_t rows = write && result.rows_affected ? *result.rows_affected : static_cast<std::int64_t>(result.rows.size());
+    ToolResult r = ToolResult::text(result_text(name, result, request.max_rows));
+    r.structured = result_json(name, std::move(result));  // the rows move into structuredContent
     r.audit = json::object{{"rows", rows}};
     return r;
   }
@@ -248,7 +244,7 @@ class SqlPack : public core::Pack {
           sources_line(alias);
       t.input_schema = statement_schema(alias, true);
       t.output_schema = query_output_schema();
-      t.annotations = kReadOnly;
+      t.annotations = core::read_only();
       t.execution = core::Execution::Pool;
       t.handler = [this, alias](CallContext& ctx, const json::object& args) { return run_statement(ctx, args, alias, false); };
       r.add_tool(std::move(t));
@@ -261,8 +257,7 @@ class SqlPack : public core::Pack {
                        "that allows writes (allow_writes = true). Never retried. " + sources_line(false);
     exec.input_schema = statement_schema(false, false);
     exec.output_schema = query_output_schema();
-    exec.annotations = json::object{{"readOnlyHint", false}, {"destructiveHint", true}, {"idempotentHint", false},
-                                    {"openWorldHint", false}};
+    exec.annotations = core::destructive({.idempotent = false});
     exec.execution = core::Execution::Pool;
     exec.handler = [this](CallContext& ctx, const json::object& args) { return run_statement(ctx, args, false, true); };
     r.add_tool(std::move(exec));
@@ -275,17 +270,17 @@ class SqlPack : public core::Pack {
     list.output_schema = parse(R"J({"type":"object","properties":{"source":{"type":"string"},
       "tables":{"type":"array","items":{"type":"object","properties":{"schema":{"type":"string"},"name":{"type":"string"},
       "type":{"type":"string"}},"required":["schema","name","type"]}}},"required":["source","tables"]})J");
-    list.annotations = kReadOnly;
+    list.annotations = core::read_only();
     list.execution = core::Execution::Pool;
     list.handler = [this](CallContext&, const json::object& args) -> ToolOutcome {
-      std::string error;
-      SqlSource* source = pick(args, false, error);
-      if (!source) return ToolResult::error(error);
+      auto picked = pick(core::Arguments(args), false);
+      if (!picked) return std::move(picked).failure();
+      SqlSource* source = *picked;
       auto outcome = source->list_tables();
-      if (auto* e = error_of(outcome)) return error_result(*e);
+      if (!outcome) return std::move(outcome).failure();
       json::array tables;
       std::string text;
-      for (const auto& t : std::get<std::vector<TableInfo>>(outcome)) {
+      for (const auto& t : *outcome) {
         tables.push_back(json::object{{"schema", t.schema}, {"name", t.name}, {"type", t.type}});
         text += t.schema + "." + t.name + (t.type == "table" ? "" : " (" + t.type + ")") + "\n";
       }
@@ -311,17 +306,19 @@ class SqlPack : public core::Pack {
       "schema":{"type":"string"},"table":{"type":"string"},"type":{"type":"string"},
       "columns":{"type":"array","items":{"type":"object"}},"primary_key":{"type":"array","items":{"type":"string"}}},
       "required":["source","schema","table","columns","primary_key"]})J");
-    describe.annotations = kReadOnly;
+    describe.annotations = core::read_only();
     describe.execution = core::Execution::Pool;
-    describe.handler = [this](CallContext&, const json::object& args) -> ToolOutcome {
-      std::string error;
-      SqlSource* source = pick(args, false, error);
-      if (!source) return ToolResult::error(error);
-      auto table = string_arg(args, "table");
-      if (!table || table->empty()) return ToolResult::error("give the table to describe in 'table'");
-      auto outcome = source->describe_table(*table);
-      if (auto* e = error_of(outcome)) return error_result(*e);
-      const auto& schema = std::get<TableSchema>(outcome);
+    describe.handler = [this](CallContext&, const json::object& arguments) -> ToolOutcome {
+      const core::Arguments args(arguments);
+      auto picked = pick(args, false);
+      if (!picked) return std::move(picked).failure();
+      SqlSource* source = *picked;
+      auto table = args.optional_string("table");
+      if (!table) return std::move(table).failure();
+      if (!*table || (*table)->empty()) return Error::invalid_argument("give the table to describe in 'table'");
+      auto outcome = source->describe_table(**table);
+      if (!outcome) return std::move(outcome).failure();
+      const TableSchema& schema = *outcome;
       ToolResult result = ToolResult::text(schema_text(schema));
       result.structured = schema_json(source->name(), schema);
       return result;
@@ -348,37 +345,42 @@ class SqlPack : public core::Pack {
       "applied":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"sha256":{"type":"string"}},
       "required":["name","sha256"]}},"already_applied":{"type":"array","items":{"type":"string"}}},
       "required":["source","dry_run","applied","already_applied"]})J");
-    init.annotations = json::object{{"readOnlyHint", false}, {"destructiveHint", true}, {"idempotentHint", true},
-                                    {"openWorldHint", false}};
+    // Idempotent: applied migrations are recorded, so a second call applies nothing.
+    init.annotations = core::destructive();
     init.execution = core::Execution::Pool;
     init.handler = [this](CallContext&, const json::object& args) -> ToolOutcome { return init_schema(args); };
     r.add_tool(std::move(init));
   }
 
-  ToolOutcome init_schema(const json::object& args) const {
-    std::string error;
-    SqlSource* source = pick(args, true, error);
-    if (!source) return ToolResult::error(error);
-    auto sql = string_arg(args, "sql");
-    auto dir = string_arg(args, "migrations_dir");
-    bool dry_run = false;
-    if (auto v = args.if_contains("dry_run"); v && v->is_bool()) dry_run = v->get_bool();
-    if (sql && dir) return ToolResult::error("give either 'sql' or 'migrations_dir', not both");
+  ToolOutcome init_schema(const json::object& arguments) const {
+    const core::Arguments args(arguments);
+    auto picked = pick(args, true);
+    if (!picked) return std::move(picked).failure();
+    SqlSource* source = *picked;
+    auto sql = args.optional_string("sql");
+    if (!sql) return std::move(sql).failure();
+    auto dir = args.optional_string("migrations_dir");
+    if (!dir) return std::move(dir).failure();
+    auto dry_run_arg = args.boolean("dry_run", false);
+    if (!dry_run_arg) return std::move(dry_run_arg).failure();
+    const bool dry_run = *dry_run_arg;
+    if (*sql && *dir) return Error::invalid_argument("give either 'sql' or 'migrations_dir', not both");
     const Dialect dialect = source->settings().type == "postgres" ? Dialect::postgres : Dialect::sqlite;
     std::vector<Migration> migrations;
-    if (sql) {
-      if (sql->find_first_not_of(" \t\r\n") == std::string::npos) return ToolResult::error("'sql' is empty; give the SQL to apply");
-      migrations.push_back(inline_migration(*sql));
-    } else if (dir) {
-      auto loaded = load_migrations(*dir);
-      if (auto* e = error_of(loaded)) return error_result(*e);
-      migrations = std::move(std::get<std::vector<Migration>>(loaded));
+    if (*sql) {
+      if ((*sql)->find_first_not_of(" \t\r\n") == std::string::npos)
+        return Error::invalid_argument("'sql' is empty; give the SQL to apply");
+      migrations.push_back(inline_migration(std::move(**sql)));
+    } else if (*dir) {
+      auto loaded = load_migrations(**dir);
+      if (!loaded) return std::move(loaded).failure();
+      migrations = std::move(loaded).value();
     } else {
       migrations.push_back(builtin_document_schema(dialect));
     }
     auto outcome = source->init_schema(migrations, dry_run);
-    if (auto* e = error_of(outcome)) return error_result(*e);
-    const auto& done = std::get<InitSchemaResult>(outcome);
+    if (!outcome) return std::move(outcome).failure();
+    const InitSchemaResult& done = *outcome;
     json::array applied, skipped;
     std::vector<std::string> applied_names;
     for (const auto& m : done.applied) {
@@ -413,20 +415,23 @@ class SqlPack : public core::Pack {
     t.title = "Table schema";
     t.description = "The columns (name, type, nullability, default) and primary key of a table or view of a SQL source";
     t.mime_type = "application/json";
-    // Runs where the transport reads resources; the source bounds it with its call time limit.
+    // A database round trip: on the worker pool, bounded by the source's call time limit.
+    t.execution = core::Execution::Pool;
     t.read = [this](CallContext&, const std::string& uri, const std::map<std::string, std::string>& vars) -> core::ReadOutcome {
       auto not_found = [&](const std::string& why) {
-        return core::RpcError{core::error_code::kResourceNotFound, "Resource not found: " + uri + " (" + why + ")",
-                              json::object{{"uri", uri}}};
+        return core::Error::not_found("Resource not found: " + uri + " (" + why + ")").with_data(json::object{{"uri", uri}});
       };
       SqlSource* source = find(vars.at("source"));
       if (!source) return not_found("unknown source; the sources are: " + join(names_));
       auto outcome = source->describe_table(vars.at("table"));
-      if (auto* e = error_of(outcome)) {
-        if (e->kind == ErrorKind::invalid) return not_found(e->message);
-        return core::RpcError{core::error_code::kInternalError, e->message, json::object{{"uri", uri}}};
+      if (outcome.cancelled()) return core::Cancelled{};
+      if (outcome.failed()) {
+        const Error& e = outcome.error();
+        if (e.kind == core::ErrorKind::NotFound) return not_found(e.message);
+        // The table exists, or might: the source failed to answer (it is down, slow or refused the catalog read).
+        return Error::unavailable(e.message).with_code(e.code).with_data(json::object{{"uri", uri}});
       }
-      std::string text = json::serialize(schema_json(source->name(), std::get<TableSchema>(outcome)));
+      std::string text = json::serialize(schema_json(source->name(), *outcome));
       return std::vector<core::ResourceContents>{{uri, "application/json", std::move(text), "", false}};
     };
     // Completions must not wait on a database: tables come from what the maintenance thread last saw.

@@ -1,6 +1,12 @@
 // What the sql pack's tools ask of a database, whatever it is: the interface SQLite and PostgreSQL
 // sources implement, their settings, and the values they answer with (typed JSON rows, or one clear
-// error saying what went wrong).
+// core::Error saying what went wrong).
+//
+// How failures read (core::ErrorKind): Refused, not sent (a write through sql_query, writes off,
+// several statements); InvalidArgument, the call is wrong or the database refused the statement
+// (Error::code holds PostgreSQL's SQLSTATE when the server gave one); NotFound, no such table;
+// Unavailable, the backend cannot be reached, its breaker is open or every connection is busy;
+// Timeout, the statement or the call ran out of time; core::Cancelled, the client cancelled the call.
 #pragma once
 #include <boost/json.hpp>
 
@@ -12,10 +18,10 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "core/registry.hpp"
+#include "core/result.hpp"
 
 namespace mcpd::packs::sql {
 
@@ -102,29 +108,6 @@ struct InitSchemaResult {
   bool dry_run = false;
 };
 
-enum class ErrorKind {
-  refused,      // not sent: a write through sql_query, writes off, several statements, ...
-  invalid,      // the call is wrong: an unknown table, a wrong number of parameters
-  sql,          // the database refused or failed the statement (sqlstate says why)
-  unavailable,  // the backend cannot be reached, its breaker is open, or every connection is busy
-  timeout,      // the statement or the call ran out of time
-  cancelled,    // the client cancelled the call
-};
-
-struct SqlError {
-  ErrorKind kind = ErrorKind::sql;
-  std::string message;   // one sentence, safe to show (no secrets)
-  std::string sqlstate;  // PostgreSQL's SQLSTATE, when the server gave one
-};
-
-template <class T>
-using Outcome = std::variant<T, SqlError>;
-
-template <class T>
-const SqlError* error_of(const Outcome<T>& o) {
-  return std::get_if<SqlError>(&o);
-}
-
 class SqlSource {
  public:
   virtual ~SqlSource() = default;
@@ -136,14 +119,14 @@ class SqlSource {
   virtual std::string display_target() const = 0;
 
   // One read-only statement (checked, then run read-only on the server); retried on connection loss.
-  virtual Outcome<QueryResult> query(const QueryRequest& request) = 0;
+  virtual core::Result<QueryResult> query(const QueryRequest& request) = 0;
   // One statement in its own read-write transaction, never retried. The caller checks allow_writes.
-  virtual Outcome<QueryResult> execute(const QueryRequest& request) = 0;
-  virtual Outcome<std::vector<TableInfo>> list_tables() = 0;
-  // `table` is "name" or "schema.name".
-  virtual Outcome<TableSchema> describe_table(const std::string& table) = 0;
+  virtual core::Result<QueryResult> execute(const QueryRequest& request) = 0;
+  virtual core::Result<std::vector<TableInfo>> list_tables() = 0;
+  // `table` is "name" or "schema.name"; NotFound when the source has no such table or view.
+  virtual core::Result<TableSchema> describe_table(const std::string& table) = 0;
   // Applies the migrations not yet recorded, in one transaction (rolled back when dry_run).
-  virtual Outcome<InitSchemaResult> init_schema(const std::vector<Migration>& migrations, bool dry_run) = 0;
+  virtual core::Result<InitSchemaResult> init_schema(const std::vector<Migration>& migrations, bool dry_run) = 0;
 
   // The backend's health as /health shows it; cheap and non-blocking (it reads what calls and the
   // background probe last saw), since /health is answered on an I/O thread.

@@ -35,6 +35,9 @@ struct StatementDeleter {
 };
 using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
 
+// SQLite refused or failed the statement (it has no SQLSTATE).
+core::Error sqlite_error(std::string_view what) { return core::Error::invalid_argument("SQLite error: " + std::string(what)); }
+
 // Interrupts the running statement at the deadline or when the call is cancelled, while in scope.
 class Watchdog {
  public:
@@ -46,11 +49,14 @@ class Watchdog {
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
-  // The error for a statement that failed: a timeout or cancellation when this stopped it.
-  SqlError error(std::string_view what) const {
-    if (timed_out_) return SqlError{ErrorKind::timeout, "the statement ran longer than the source's statement_timeout_ms and was stopped; make it cheaper or ask for fewer rows", ""};
-    if (cancelled_out_) return SqlError{ErrorKind::cancelled, "the call was cancelled", ""};
-    return SqlError{ErrorKind::sql, "SQLite error: " + std::string(what), ""};
+  // The failure of a statement that failed with `what`: a timeout or cancellation when this stopped it.
+  template <class T>
+  core::Result<T> failure(std::string_view what) const {
+    if (timed_out_)
+      return core::Error::timeout("the statement ran longer than the source's statement_timeout_ms and was stopped; "
+                                  "make it cheaper or ask for fewer rows");
+    if (cancelled_out_) return core::Cancelled{};
+    return sqlite_error(what);
   }
 
  private:
@@ -133,13 +139,12 @@ const char* storage_class(int sqlite_type) {
   return "";
 }
 
-std::optional<SqlError> bind(sqlite3* db, sqlite3_stmt* s, const json::array& params) {
+core::Status bind(sqlite3* db, sqlite3_stmt* s, const json::array& params) {
   const int wanted = sqlite3_bind_parameter_count(s);
   if (static_cast<std::size_t>(wanted) != params.size())
-    return SqlError{ErrorKind::invalid,
-                    "the statement has " + std::to_string(wanted) + " parameter(s) but params holds " +
-                        std::to_string(params.size()) + " value(s); give one value per ?, ?N or :name, in order",
-                    ""};
+    return core::Error::invalid_argument("the statement has " + std::to_string(wanted) + " parameter(s) but params holds " +
+                                         std::to_string(params.size()) +
+                                         " value(s); give one value per ?, ?N or :name, in order");
   for (std::size_t i = 0; i < params.size(); ++i) {
     const int at = static_cast<int>(i) + 1;
     const auto& v = params[i];
@@ -162,30 +167,30 @@ std::optional<SqlError> bind(sqlite3* db, sqlite3_stmt* s, const json::array& pa
         rc = sqlite3_bind_text64(s, at, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
       }
     }
-    if (rc != SQLITE_OK) return SqlError{ErrorKind::invalid, "cannot bind parameter " + std::to_string(at) + ": " + sqlite3_errmsg(db), ""};
+    if (rc != SQLITE_OK)
+      return core::Error::invalid_argument("cannot bind parameter " + std::to_string(at) + ": " + sqlite3_errmsg(db));
   }
-  return std::nullopt;
+  return {};
 }
 
 // Runs exactly one statement. `read_only` refuses a prepared statement that would write; `to_end`
 // steps past max_rows to the end (a write's RETURNING rows must all be stepped for all of it to apply).
-Outcome<QueryResult> run_statement(sqlite3* db, const QueryRequest& request, std::size_t max_rows, bool read_only,
-                                   bool to_end, Clock::time_point deadline) {
+core::Result<QueryResult> run_statement(sqlite3* db, const QueryRequest& request, std::size_t max_rows, bool read_only,
+                                        bool to_end, Clock::time_point deadline) {
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   int rc = sqlite3_prepare_v2(db, request.sql.data(), static_cast<int>(request.sql.size()), &raw, &tail);
   Statement stmt(raw);
-  if (rc != SQLITE_OK) return SqlError{ErrorKind::sql, std::string("SQLite error: ") + sqlite3_errmsg(db), ""};
-  if (!stmt) return SqlError{ErrorKind::invalid, "the SQL holds no statement", ""};
+  if (rc != SQLITE_OK) return sqlite_error(sqlite3_errmsg(db));
+  if (!stmt) return core::Error::invalid_argument("the SQL holds no statement");
   // Exactly one statement: what follows the first must be empty (comments and ';' only).
-  std::string lex_error;
   std::string_view rest(tail, static_cast<std::size_t>(request.sql.data() + request.sql.size() - tail));
-  auto tokens = tokenize(rest, Dialect::sqlite, lex_error);
+  auto tokens = tokenize(rest, Dialect::sqlite);
   if (!tokens || std::any_of(tokens->begin(), tokens->end(), [](const Token& t) { return t.value != ";"; }))
-    return SqlError{ErrorKind::refused, "send exactly one statement per call", ""};
+    return core::Error::refused("send exactly one statement per call");
   if (read_only && !sqlite3_stmt_readonly(stmt.get()))
-    return SqlError{ErrorKind::refused, "sql_query is read-only (use sql_execute where the source allows writes)", ""};
-  if (auto error = bind(db, stmt.get(), request.params)) return *error;
+    return core::Error::refused("sql_query is read-only (use sql_execute where the source allows writes)");
+  if (auto bound = bind(db, stmt.get(), request.params); !bound) return std::move(bound).failure();
 
   QueryResult out;
   const int n = sqlite3_column_count(stmt.get());
@@ -200,7 +205,7 @@ Outcome<QueryResult> run_statement(sqlite3* db, const QueryRequest& request, std
   for (;;) {
     rc = sqlite3_step(stmt.get());
     if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) return watchdog.error(sqlite3_errmsg(db));
+    if (rc != SQLITE_ROW) return watchdog.failure<QueryResult>(sqlite3_errmsg(db));
     if (out.rows.size() >= max_rows || out.truncated_by_size) {
       out.truncated = true;
       if (!to_end) break;  // SQLite computes rows lazily: stopping here costs nothing
@@ -288,27 +293,27 @@ std::unique_ptr<infra::SqliteDatabase> SqliteSource::open_reader() const {
   return db;
 }
 
-void SqliteSource::note(const SqlError* error) {
+void SqliteSource::note(const core::Error* error) {
   std::lock_guard lock(mutex_);
   if (!error) last_error_.clear();
-  else if (error->kind == ErrorKind::unavailable) last_error_ = error->message;
+  else if (error->kind == core::ErrorKind::Unavailable) last_error_ = error->message;
 }
 
 template <class T, class Use>
-Outcome<T> SqliteSource::with_reader(Use&& use) {
+core::Result<T> SqliteSource::with_reader(Use&& use) {
   auto lease = readers_.acquire(call_deadline());
   if (!lease) {
-    SqlError error{ErrorKind::unavailable, lease.error(), ""};
+    auto error = core::Error::unavailable(lease.error());
     note(&error);
     return error;
   }
-  Outcome<T> out = use(*lease);
+  core::Result<T> out = use(*lease);
   note(nullptr);
   return out;
 }
 
-Outcome<QueryResult> SqliteSource::query(const QueryRequest& request) {
-  if (auto refused = check_read_only(request.sql, Dialect::sqlite)) return SqlError{ErrorKind::refused, *refused, ""};
+core::Result<QueryResult> SqliteSource::query(const QueryRequest& request) {
+  if (auto checked = check_read_only(request.sql, Dialect::sqlite); !checked) return std::move(checked).failure();
   const auto deadline = call_deadline();
   const std::size_t max_rows = std::min(request.max_rows, settings_.max_rows);
   return with_reader<QueryResult>([&](infra::SqliteDatabase& db) {
@@ -316,28 +321,26 @@ Outcome<QueryResult> SqliteSource::query(const QueryRequest& request) {
   });
 }
 
-Outcome<QueryResult> SqliteSource::execute(const QueryRequest& request) {
+core::Result<QueryResult> SqliteSource::execute(const QueryRequest& request) {
   if (!settings_.allow_writes || !writer_)
-    return SqlError{ErrorKind::refused,
-                    "source '" + settings_.name + "' is read-only; set allow_writes = true in its [[packs.sql.sources]] entry "
-                    "to use sql_execute",
-                    ""};
-  if (auto problem = check_single_write(request.sql, Dialect::sqlite)) return SqlError{ErrorKind::refused, *problem, ""};
+    return core::Error::refused("source '" + settings_.name +
+                                "' is read-only; set allow_writes = true in its [[packs.sql.sources]] entry to use sql_execute");
+  if (auto checked = check_single_write(request.sql, Dialect::sqlite); !checked) return std::move(checked).failure();
   const auto deadline = call_deadline();
   const std::size_t max_rows = std::min(request.max_rows, settings_.max_rows);
   std::lock_guard lock(writer_mutex_);
   try {
     infra::SqliteTransaction tx(*writer_);
     auto out = run_statement(writer_->handle(), request, max_rows, false, true, deadline);
-    if (std::holds_alternative<QueryResult>(out)) tx.commit();  // else the transaction's destructor rolls back
+    if (out) tx.commit();  // else the transaction's destructor rolls back
     return out;
   } catch (const infra::SqliteError& e) {
-    return SqlError{ErrorKind::sql, std::string("SQLite error: ") + e.what(), ""};
+    return sqlite_error(e.what());
   }
 }
 
-Outcome<std::vector<TableInfo>> SqliteSource::list_tables() {
-  auto out = with_reader<std::vector<TableInfo>>([&](infra::SqliteDatabase& db) -> Outcome<std::vector<TableInfo>> {
+core::Result<std::vector<TableInfo>> SqliteSource::list_tables() {
+  auto out = with_reader<std::vector<TableInfo>>([&](infra::SqliteDatabase& db) -> core::Result<std::vector<TableInfo>> {
     try {
       auto s = db.prepare("SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') "
                           "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
@@ -345,21 +348,21 @@ Outcome<std::vector<TableInfo>> SqliteSource::list_tables() {
       while (s.step()) tables.push_back(TableInfo{"main", s.text(0), s.text(1)});
       return tables;
     } catch (const infra::SqliteError& e) {
-      return SqlError{ErrorKind::sql, std::string("SQLite error: ") + e.what(), ""};
+      return sqlite_error(e.what());
     }
   });
-  if (auto* tables = std::get_if<std::vector<TableInfo>>(&out)) {
+  if (out) {
     std::vector<std::string> names;
-    for (const auto& t : *tables) names.push_back(t.name);
+    for (const auto& t : *out) names.push_back(t.name);
     std::lock_guard lock(mutex_);
     tables_ = std::move(names);
   }
   return out;
 }
 
-Outcome<TableSchema> SqliteSource::describe_table(const std::string& table) {
+core::Result<TableSchema> SqliteSource::describe_table(const std::string& table) {
   std::string name = table.rfind("main.", 0) == 0 ? table.substr(5) : table;
-  return with_reader<TableSchema>([&](infra::SqliteDatabase& db) -> Outcome<TableSchema> {
+  return with_reader<TableSchema>([&](infra::SqliteDatabase& db) -> core::Result<TableSchema> {
     try {
       TableSchema out;
       {
@@ -367,10 +370,8 @@ Outcome<TableSchema> SqliteSource::describe_table(const std::string& table) {
                             "COLLATE NOCASE AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
         s.bind(1, name);
         if (!s.step())
-          return SqlError{ErrorKind::invalid,
-                          "source '" + settings_.name + "' has no table or view named '" + table +
-                              "'; call sql_list_tables for the names",
-                          ""};
+          return core::Error::not_found("source '" + settings_.name + "' has no table or view named '" + table +
+                                        "'; call sql_list_tables for the names");
         out.schema = "main";
         out.name = s.text(0);
         out.type = s.text(1);
@@ -388,19 +389,18 @@ Outcome<TableSchema> SqliteSource::describe_table(const std::string& table) {
       for (auto& [position, column] : key) out.primary_key.push_back(column);
       return out;
     } catch (const infra::SqliteError& e) {
-      return SqlError{ErrorKind::sql, std::string("SQLite error: ") + e.what(), ""};
+      return sqlite_error(e.what());
     }
   });
 }
 
-Outcome<InitSchemaResult> SqliteSource::init_schema(const std::vector<Migration>& migrations, bool dry_run) {
+core::Result<InitSchemaResult> SqliteSource::init_schema(const std::vector<Migration>& migrations, bool dry_run) {
   if (!settings_.allow_writes || !writer_)
-    return SqlError{ErrorKind::refused,
-                    "source '" + settings_.name + "' is read-only; set allow_writes = true in its [[packs.sql.sources]] entry "
-                    "to apply schema changes",
-                    ""};
+    return core::Error::refused("source '" + settings_.name +
+                                "' is read-only; set allow_writes = true in its [[packs.sql.sources]] entry to apply "
+                                "schema changes");
   for (const auto& m : migrations)
-    if (auto problem = check_migration(m, Dialect::sqlite)) return SqlError{ErrorKind::refused, *problem, ""};
+    if (auto checked = check_migration(m, Dialect::sqlite); !checked) return std::move(checked).failure();
   std::lock_guard lock(writer_mutex_);
   InitSchemaResult out;
   out.dry_run = dry_run;
@@ -420,11 +420,9 @@ Outcome<InitSchemaResult> SqliteSource::init_schema(const std::vector<Migration>
     for (const auto& m : migrations) {
       if (auto it = recorded.find(m.name); it != recorded.end()) {
         if (it->second != m.sha256)
-          return SqlError{ErrorKind::invalid,
-                          "the migration " + m.name + " was applied already with other content (sha256 " +
-                              it->second.substr(0, 12) + "… recorded, " + m.sha256.substr(0, 12) +
-                              "… now); applied migrations must not change: add a new file instead",
-                          ""};
+          return core::Error::invalid_argument("the migration " + m.name + " was applied already with other content (sha256 " +
+                                               it->second.substr(0, 12) + "… recorded, " + m.sha256.substr(0, 12) +
+                                               "… now); applied migrations must not change: add a new file instead");
         out.already_applied.push_back(m.name);
         continue;
       }
@@ -434,7 +432,8 @@ Outcome<InitSchemaResult> SqliteSource::init_schema(const std::vector<Migration>
         try {
           writer_->exec(m.sql);
         } catch (const infra::SqliteError& e) {
-          SqlError error = watchdog.error(e.what());
+          // Never cancelled (the watchdog polls no cancellation here): a timeout or SQLite's error.
+          core::Error error = watchdog.failure<InitSchemaResult>(e.what()).error();
           error.message = "the migration " + m.name + " failed, and nothing was applied: " + error.message;
           return error;
         }
@@ -445,7 +444,7 @@ Outcome<InitSchemaResult> SqliteSource::init_schema(const std::vector<Migration>
     }
     if (!dry_run) tx.commit();  // a dry run rolls back in the transaction's destructor
   } catch (const infra::SqliteError& e) {
-    return SqlError{ErrorKind::sql, std::string("SQLite error: ") + e.what(), ""};
+    return sqlite_error(e.what());
   }
   return out;
 }
@@ -465,7 +464,9 @@ std::vector<std::string> SqliteSource::known_tables() const {
 
 void SqliteSource::maintain() {
   readers_.prune_idle();
-  list_tables();  // also the health probe: it opens (or reuses) a reader and reads the schema
+  // Also the health probe: it opens (or reuses) a reader and reads the schema; a failure shows in
+  // health through the source's own state, so the result itself is not needed here.
+  (void)list_tables();
 }
 
 }  // namespace mcpd::packs::sql

@@ -23,11 +23,11 @@ class SqliteSource : public SqlSource {
   const SourceSettings& settings() const override { return settings_; }
   std::string display_target() const override { return "sqlite " + settings_.path; }
 
-  Outcome<QueryResult> query(const QueryRequest& request) override;
-  Outcome<QueryResult> execute(const QueryRequest& request) override;
-  Outcome<std::vector<TableInfo>> list_tables() override;
-  Outcome<TableSchema> describe_table(const std::string& table) override;
-  Outcome<InitSchemaResult> init_schema(const std::vector<Migration>& migrations, bool dry_run) override;
+  core::Result<QueryResult> query(const QueryRequest& request) override;
+  core::Result<QueryResult> execute(const QueryRequest& request) override;
+  core::Result<std::vector<TableInfo>> list_tables() override;
+  core::Result<TableSchema> describe_table(const std::string& table) override;
+  core::Result<InitSchemaResult> init_schema(const std::vector<Migration>& migrations, bool dry_run) override;
 
   core::HealthStatus health() const override;
   std::vector<std::string> known_tables() const override;
@@ -39,8 +39,9 @@ class SqliteSource : public SqlSource {
   Clock::time_point call_deadline() const { return Clock::now() + settings_.statement_timeout; }
   // A read-only connection for `use`, or the error saying why none could be had.
   template <class T, class Use>
-  Outcome<T> with_reader(Use&& use);
-  void note(const SqlError* error);
+  core::Result<T> with_reader(Use&& use);
+  // Remembers an Unavailable error for /health; nullptr (a call that got a connection) clears it.
+  void note(const core::Error* error);
 
   SourceSettings settings_;
   std::mutex writer_mutex_;

@@ -50,6 +50,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -330,24 +331,22 @@ std::optional<std::string> check_tokens(const std::vector<Token>& tokens, Dialec
 
 }  // namespace
 
-std::optional<std::string> check_read_only(std::string_view sql, Dialect dialect) {
-  std::string error;
-  const auto tokens = tokenize(sql, dialect, error);
-  if (!tokens) return error;
-  if (auto refused = check_tokens(*tokens, dialect)) return refused;
+core::Status check_read_only(std::string_view sql, Dialect dialect) {
+  const auto tokens = tokenize(sql, dialect);
+  if (!tokens) return core::Error::refused(tokens.error().message);
+  if (auto refused = check_tokens(*tokens, dialect)) return core::Error::refused(std::move(*refused));
   // A PostgreSQL server with standard_conforming_strings off reads backslashes in '…' as escapes,
   // which can move where a string ends. When that reading does not lex, such a server rejects the
   // text itself; when it does, it must pass too.
   if (dialect == Dialect::postgres && sql.find('\\') != std::string_view::npos) {
-    std::string ignored;
-    if (const auto other = tokenize(sql, dialect, ignored, StringEscapes::backslash)) {
+    if (const auto other = tokenize(sql, dialect, StringEscapes::backslash)) {
       if (auto refused = check_tokens(*other, dialect))
-        return *refused +
-               " (reading backslashes in '…' strings as escapes, as a server does when "
-               "standard_conforming_strings is off)";
+        return core::Error::refused(*refused +
+                                    " (reading backslashes in '…' strings as escapes, as a server does when "
+                                    "standard_conforming_strings is off)");
     }
   }
-  return std::nullopt;
+  return {};
 }
 
 }  // namespace mcpd::packs::sql

@@ -7,17 +7,16 @@
 // The server-side read-only transaction is what makes sql_query safe; this check exists to refuse
 // early, with a reason a person can act on, and it refuses whatever it is unsure of.
 #pragma once
-#include <optional>
-#include <string>
 #include <string_view>
 
+#include "core/result.hpp"
 #include "packs/sql/denied_functions.hpp"
 #include "packs/sql/sql_lexer.hpp"
 
 namespace mcpd::packs::sql {
 
-// nullopt when `sql` is exactly one read-only statement; otherwise one sentence saying why it is
-// refused. See statement_guard.cpp for the rules and the decisions behind them.
-std::optional<std::string> check_read_only(std::string_view sql, Dialect dialect);
+// Succeeds when `sql` is exactly one read-only statement; otherwise a Refused error whose message is
+// one sentence saying why. See statement_guard.cpp for the rules and the decisions behind them.
+core::Status check_read_only(std::string_view sql, Dialect dialect);
 
 }  // namespace mcpd::packs::sql

@@ -164,14 +164,21 @@ TEST(ResultFormat, UniqueNamesAndAReadableTable) {
 }
 
 TEST(Migrations, WritesAreOneStatementWithoutTransactionControl) {
-  EXPECT_FALSE(check_single_write("INSERT INTO t VALUES (1)", Dialect::postgres));
-  EXPECT_TRUE(check_single_write("INSERT INTO t VALUES (1); DELETE FROM t", Dialect::postgres));
-  EXPECT_TRUE(check_single_write("COMMIT", Dialect::postgres));
-  EXPECT_TRUE(check_single_write("start transaction", Dialect::postgres));
-  EXPECT_FALSE(check_migration(inline_migration("CREATE TABLE a (x int); CREATE FUNCTION f() RETURNS void AS $$ BEGIN "
-                                                "COMMIT; END $$ LANGUAGE plpgsql;"),
-                               Dialect::postgres));
-  EXPECT_TRUE(check_migration(inline_migration("CREATE TABLE a (x int); ROLLBACK;"), Dialect::postgres));
+  EXPECT_TRUE(check_single_write("INSERT INTO t VALUES (1)", Dialect::postgres).ok());
+  const auto two = check_single_write("INSERT INTO t VALUES (1); DELETE FROM t", Dialect::postgres);
+  ASSERT_TRUE(two.failed());
+  EXPECT_EQ(two.error().kind, mcpd::core::ErrorKind::Refused);
+  EXPECT_NE(two.error().message.find("exactly one statement"), std::string::npos) << two.error().message;
+  EXPECT_TRUE(check_single_write("COMMIT", Dialect::postgres).failed());
+  EXPECT_TRUE(check_single_write("start transaction", Dialect::postgres).failed());
+  EXPECT_TRUE(check_migration(inline_migration("CREATE TABLE a (x int); CREATE FUNCTION f() RETURNS void AS $$ BEGIN "
+                                               "COMMIT; END $$ LANGUAGE plpgsql;"),
+                              Dialect::postgres)
+                  .ok());
+  const auto rollback = check_migration(inline_migration("CREATE TABLE a (x int); ROLLBACK;"), Dialect::postgres);
+  ASSERT_TRUE(rollback.failed());
+  EXPECT_EQ(rollback.error().kind, mcpd::core::ErrorKind::Refused);
+  EXPECT_NE(rollback.error().message.find("holds transaction control"), std::string::npos) << rollback.error().message;
   EXPECT_EQ(inline_migration("SELECT 1").name.size(), 64u);
 }
 
@@ -190,24 +197,34 @@ TEST(PostgresSource, OpensItsBreakerAfterConsecutiveFailuresAndAnswersAtOnce) {
 
   QueryRequest q;
   q.sql = "SELECT 1";
+  using mcpd::core::ErrorKind;
   for (int i = 0; i < 2; ++i) {
     auto out = source.query(q);
-    ASSERT_NE(error_of(out), nullptr);
-    EXPECT_EQ(error_of(out)->kind, ErrorKind::unavailable);
-    EXPECT_NE(error_of(out)->message.find("connection refused"), std::string::npos) << error_of(out)->message;
-    EXPECT_EQ(error_of(out)->message.find("secret-password"), std::string::npos);
+    ASSERT_TRUE(out.failed());
+    EXPECT_EQ(out.error().kind, ErrorKind::Unavailable);
+    // The connect's own reason, carried back from the pool's factory without an exception.
+    EXPECT_NE(out.error().message.find("cannot connect to PostgreSQL source 'down' (mcpd@127.0.0.1:1/db): "),
+              std::string::npos)
+        << out.error().message;
+    EXPECT_NE(out.error().message.find("connection refused"), std::string::npos) << out.error().message;
+    EXPECT_EQ(out.error().message.find("secret-password"), std::string::npos);
   }
   EXPECT_EQ(source.health().status, "circuit open after 2 failures; retrying in 60 s");
   auto fast = source.query(q);
-  ASSERT_NE(error_of(fast), nullptr);
-  EXPECT_NE(error_of(fast)->message.find("circuit breaker open"), std::string::npos) << error_of(fast)->message;
-  EXPECT_NE(error_of(fast)->message.find("connection refused"), std::string::npos) << error_of(fast)->message;
+  ASSERT_TRUE(fast.failed());
+  EXPECT_EQ(fast.error().kind, ErrorKind::Unavailable);
+  EXPECT_NE(fast.error().message.find("circuit breaker open"), std::string::npos) << fast.error().message;
+  EXPECT_NE(fast.error().message.find("connection refused"), std::string::npos) << fast.error().message;
   EXPECT_EQ(source.health().details.at("breaker"), json::value("open"));
 
   // Refused statements never reach the breaker or the server.
   q.sql = "DELETE FROM t";
-  EXPECT_EQ(error_of(source.query(q))->kind, ErrorKind::refused);
-  EXPECT_EQ(error_of(source.execute(q))->kind, ErrorKind::refused);  // writes are off
+  auto read = source.query(q);
+  ASSERT_TRUE(read.failed());
+  EXPECT_EQ(read.error().kind, ErrorKind::Refused);
+  auto write = source.execute(q);  // writes are off
+  ASSERT_TRUE(write.failed());
+  EXPECT_EQ(write.error().kind, ErrorKind::Refused);
 }
 
 TEST(PostgresSource, SessionsAreReadOnlyUtf8AndNamedMcpd) {

@@ -11,6 +11,9 @@
 #include "packs/sql/migrations.hpp"
 
 using namespace mcpd::packs::sql;
+using mcpd::core::Error;
+using mcpd::core::ErrorKind;
+using mcpd::core::Result;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
@@ -59,14 +62,19 @@ QueryRequest request(std::string sql, json::array params = {}, std::size_t max_r
   return r;
 }
 
-QueryResult ok(Outcome<QueryResult> outcome) {
-  if (auto* e = error_of(outcome)) ADD_FAILURE() << "unexpected error: " << e->message;
-  return std::holds_alternative<QueryResult>(outcome) ? std::get<QueryResult>(std::move(outcome)) : QueryResult{};
+// The value of a call expected to succeed (else the test fails, and the value is empty).
+template <class T>
+T ok(Result<T> outcome) {
+  if (outcome.failed()) ADD_FAILURE() << "unexpected error: " << outcome.error().message;
+  if (outcome.cancelled()) ADD_FAILURE() << "unexpectedly cancelled";
+  return outcome ? std::move(outcome).value() : T{};
 }
 
-SqlError failed(const Outcome<QueryResult>& outcome) {
-  if (auto* e = error_of(outcome)) return *e;
-  ADD_FAILURE() << "expected an error, got rows";
+// The error of a call expected to fail (else the test fails, and the error is an empty Internal one).
+template <class T>
+Error failed(const Result<T>& outcome) {
+  if (outcome.failed()) return outcome.error();
+  ADD_FAILURE() << (outcome.cancelled() ? "expected an error, the call was cancelled" : "expected an error, got a value");
   return {};
 }
 
@@ -81,7 +89,7 @@ TEST(SqliteSource, CreatesTheSampleDatabaseOnceWithItsTables) {
   TempDir dir;
   {
     SqliteSource source(sample_settings(dir));
-    auto tables = std::get<std::vector<TableInfo>>(source.list_tables());
+    auto tables = ok(source.list_tables());
     std::vector<std::string> names;
     for (const auto& t : tables) names.push_back(t.name);
     EXPECT_EQ(names, (std::vector<std::string>{"documents", "processing_logs"}));
@@ -136,7 +144,7 @@ TEST(SqliteSource, BindsParametersInOrderAndChecksTheirNumber) {
   EXPECT_EQ(count(source, "documents"), 5);
 
   auto wrong = failed(source.query(request("SELECT ? + ?", json::array{1})));
-  EXPECT_EQ(wrong.kind, ErrorKind::invalid);
+  EXPECT_EQ(wrong.kind, ErrorKind::InvalidArgument);
   EXPECT_NE(wrong.message.find("2 parameter(s)"), std::string::npos) << wrong.message;
 }
 
@@ -171,9 +179,9 @@ TEST(SqliteSource, ALargeResultIsCutBySizeAndNoValueMayExceedIt) {
   EXPECT_EQ(big.rows.size(), kMaxResultBytes / 1000000);
   EXPECT_EQ(big.rows[0].as_object().at("x").as_int64(), 1);  // numbers keep their type
   // One value larger than a whole result is refused by SQLite itself, with a clear error.
-  auto huge = source.query(request("SELECT randomblob(900000000)", {}, 1));
-  ASSERT_TRUE(std::holds_alternative<SqlError>(huge));
-  EXPECT_NE(std::get<SqlError>(huge).message.find("too big"), std::string::npos) << std::get<SqlError>(huge).message;
+  auto huge = failed(source.query(request("SELECT randomblob(900000000)", {}, 1)));
+  EXPECT_EQ(huge.kind, ErrorKind::InvalidArgument);
+  EXPECT_NE(huge.message.find("too big"), std::string::npos) << huge.message;
 }
 
 TEST(SqliteSource, RefusedWritesLeaveTheDatabaseUnchanged) {
@@ -197,7 +205,7 @@ TEST(SqliteSource, RefusedWritesLeaveTheDatabaseUnchanged) {
   };
   for (const auto& sql : attempts) {
     auto e = failed(source.query(request(sql)));
-    EXPECT_EQ(e.kind, ErrorKind::refused) << sql << " -> " << e.message;
+    EXPECT_EQ(e.kind, ErrorKind::Refused) << sql << " -> " << e.message;
   }
   EXPECT_EQ(count(source, "documents"), 5);
   EXPECT_EQ(count(source, "processing_logs"), 8);
@@ -211,11 +219,9 @@ TEST(SqliteSource, ExecuteIsRefusedWhenWritesAreOff) {
   TempDir dir;
   SqliteSource source(sample_settings(dir));
   auto e = failed(source.execute(request("DELETE FROM documents")));
-  EXPECT_EQ(e.kind, ErrorKind::refused);
+  EXPECT_EQ(e.kind, ErrorKind::Refused);
   EXPECT_NE(e.message.find("allow_writes = true"), std::string::npos) << e.message;
-  auto init = source.init_schema({inline_migration("CREATE TABLE t (x)")}, false);
-  ASSERT_NE(error_of(init), nullptr);
-  EXPECT_EQ(error_of(init)->kind, ErrorKind::refused);
+  EXPECT_EQ(failed(source.init_schema({inline_migration("CREATE TABLE t (x)")}, false)).kind, ErrorKind::Refused);
   EXPECT_EQ(count(source, "documents"), 5);
 }
 
@@ -230,13 +236,13 @@ TEST(SqliteSource, ExecuteWritesOneStatementInItsOwnTransaction) {
   EXPECT_EQ(count(source, "notes"), 2);
 
   // Reads stay read-only on a writable source.
-  EXPECT_EQ(failed(source.query(request("DELETE FROM notes"))).kind, ErrorKind::refused);
+  EXPECT_EQ(failed(source.query(request("DELETE FROM notes"))).kind, ErrorKind::Refused);
   // One statement, no transaction control.
-  EXPECT_EQ(failed(source.execute(request("DELETE FROM notes; DELETE FROM notes"))).kind, ErrorKind::refused);
-  EXPECT_EQ(failed(source.execute(request("BEGIN"))).kind, ErrorKind::refused);
-  // A failing statement changes nothing.
+  EXPECT_EQ(failed(source.execute(request("DELETE FROM notes; DELETE FROM notes"))).kind, ErrorKind::Refused);
+  EXPECT_EQ(failed(source.execute(request("BEGIN"))).kind, ErrorKind::Refused);
+  // A failing statement changes nothing; the database refused it, so it is the caller's to fix.
   auto e = failed(source.execute(request("INSERT INTO notes (id, body) VALUES (1, 'dup')")));
-  EXPECT_EQ(e.kind, ErrorKind::sql);
+  EXPECT_EQ(e.kind, ErrorKind::InvalidArgument);
   EXPECT_NE(e.message.find("UNIQUE"), std::string::npos) << e.message;
   EXPECT_EQ(count(source, "notes"), 2);
 }
@@ -244,9 +250,7 @@ TEST(SqliteSource, ExecuteWritesOneStatementInItsOwnTransaction) {
 TEST(SqliteSource, DescribesTables) {
   TempDir dir;
   SqliteSource source(sample_settings(dir));
-  auto described = source.describe_table("documents");
-  ASSERT_EQ(error_of(described), nullptr) << error_of(described)->message;
-  auto schema = std::get<TableSchema>(described);
+  auto schema = ok(source.describe_table("documents"));
   EXPECT_EQ(schema.name, "documents");
   EXPECT_EQ(schema.primary_key, (std::vector<std::string>{"id"}));
   ASSERT_FALSE(schema.columns.empty());
@@ -255,9 +259,9 @@ TEST(SqliteSource, DescribesTables) {
   ASSERT_NE(status, schema.columns.end());
   EXPECT_FALSE(status->nullable);
   EXPECT_EQ(status->default_value.value_or(""), "'pending'");
-  auto missing = source.describe_table("nope");
-  ASSERT_NE(error_of(missing), nullptr);
-  EXPECT_EQ(error_of(missing)->kind, ErrorKind::invalid);
+  auto missing = failed(source.describe_table("nope"));
+  EXPECT_EQ(missing.kind, ErrorKind::NotFound);
+  EXPECT_NE(missing.message.find("no table or view named 'nope'"), std::string::npos) << missing.message;
 }
 
 TEST(SqliteSource, InitSchemaAppliesEachMigrationOnce) {
@@ -268,33 +272,38 @@ TEST(SqliteSource, InitSchemaAppliesEachMigrationOnce) {
   std::ofstream(dir / "migrations" / "002_tags.sql")
       << "CREATE TABLE tags (id INTEGER PRIMARY KEY, note_id INTEGER REFERENCES notes(id));\n"
          "CREATE TRIGGER tags_guard BEFORE INSERT ON tags BEGIN SELECT 1; SELECT 2; END;\n";
-  auto migrations = std::get<std::vector<Migration>>(load_migrations((dir / "migrations").string()));
+  auto migrations = ok(load_migrations((dir / "migrations").string()));
   ASSERT_EQ(migrations.size(), 2u);
 
-  auto dry = std::get<InitSchemaResult>(source.init_schema(migrations, true));
+  auto dry = ok(source.init_schema(migrations, true));
   EXPECT_EQ(dry.applied.size(), 2u);
-  EXPECT_FALSE(error_of(source.describe_table("notes")) == nullptr);  // rolled back
+  EXPECT_EQ(failed(source.describe_table("notes")).kind, ErrorKind::NotFound);  // rolled back
 
-  auto first = std::get<InitSchemaResult>(source.init_schema(migrations, false));
+  auto first = ok(source.init_schema(migrations, false));
   EXPECT_EQ(first.applied.size(), 2u);
   EXPECT_TRUE(first.already_applied.empty());
-  auto second = std::get<InitSchemaResult>(source.init_schema(migrations, false));
+  auto second = ok(source.init_schema(migrations, false));
   EXPECT_TRUE(second.applied.empty());
   EXPECT_EQ(second.already_applied, (std::vector<std::string>{"001_notes.sql", "002_tags.sql"}));
 
   // An applied file that changed is an error naming it; nothing else is applied with it.
   std::ofstream(dir / "migrations" / "001_notes.sql") << "CREATE TABLE notes (id INTEGER PRIMARY KEY, x TEXT);\n";
   std::ofstream(dir / "migrations" / "003_more.sql") << "CREATE TABLE more (id INTEGER);\n";
-  auto changed = source.init_schema(std::get<std::vector<Migration>>(load_migrations((dir / "migrations").string())), false);
-  ASSERT_NE(error_of(changed), nullptr);
-  EXPECT_NE(error_of(changed)->message.find("001_notes.sql"), std::string::npos);
-  EXPECT_NE(error_of(source.describe_table("more")), nullptr);
+  auto changed = failed(source.init_schema(ok(load_migrations((dir / "migrations").string())), false));
+  EXPECT_EQ(changed.kind, ErrorKind::InvalidArgument);
+  EXPECT_NE(changed.message.find("001_notes.sql"), std::string::npos) << changed.message;
+  EXPECT_EQ(failed(source.describe_table("more")).kind, ErrorKind::NotFound);
 
   // Transaction control inside a migration is refused before anything runs.
-  auto sneaky = source.init_schema({inline_migration("CREATE TABLE a (x); COMMIT; CREATE TABLE b (x)")}, false);
-  ASSERT_NE(error_of(sneaky), nullptr);
-  EXPECT_EQ(error_of(sneaky)->kind, ErrorKind::refused);
-  EXPECT_NE(error_of(source.describe_table("a")), nullptr);
+  auto sneaky = failed(source.init_schema({inline_migration("CREATE TABLE a (x); COMMIT; CREATE TABLE b (x)")}, false));
+  EXPECT_EQ(sneaky.kind, ErrorKind::Refused);
+  EXPECT_EQ(failed(source.describe_table("a")).kind, ErrorKind::NotFound);
+
+  // A folder with no migration in it is the caller's mistake, named as such.
+  fs::create_directories(dir / "empty");
+  auto none = failed(load_migrations((dir / "empty").string()));
+  EXPECT_EQ(none.kind, ErrorKind::InvalidArgument);
+  EXPECT_NE(none.message.find("holds no *.sql file"), std::string::npos) << none.message;
 }
 
 TEST(SqliteSource, StopsAStatementAtItsTimeLimit) {
@@ -304,7 +313,18 @@ TEST(SqliteSource, StopsAStatementAtItsTimeLimit) {
   SqliteSource source(settings);
   auto e = failed(source.query(request("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
                                        "SELECT count(*) FROM c")));
-  EXPECT_EQ(e.kind, ErrorKind::timeout) << e.message;
+  EXPECT_EQ(e.kind, ErrorKind::Timeout) << e.message;
+  EXPECT_EQ(count(source, "documents"), 5);  // the connection is still fine
+}
+
+// A cancelled call is not an error: it gets no answer at all (the dispatcher sends none).
+TEST(SqliteSource, ACancelledCallStopsItsStatementAndIsNoError) {
+  TempDir dir;
+  SqliteSource source(sample_settings(dir));  // statement_timeout 5 s bounds the statement should the check fail
+  auto endless = request("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c");
+  endless.cancelled = [] { return true; };
+  auto out = source.query(endless);
+  EXPECT_TRUE(out.cancelled()) << (out.failed() ? out.error().message : "it answered");
   EXPECT_EQ(count(source, "documents"), 5);  // the connection is still fine
 }
 

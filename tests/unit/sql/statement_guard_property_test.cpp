@@ -229,11 +229,12 @@ class Outcome {
  public:
   void expect_refused(const std::string& sql, Dialect d) {
     ++cases_;
-    if (!check_read_only(sql, d).has_value()) report("accepted, but calls a denied function", sql);
+    if (check_read_only(sql, d).ok()) report("accepted, but calls a denied function", sql);
   }
   void expect_accepted(const std::string& sql, Dialect d) {
     ++cases_;
-    if (const auto refused = check_read_only(sql, d)) report("refused (" + *refused + "), but calls nothing", sql);
+    if (const auto checked = check_read_only(sql, d); !checked)
+      report("refused (" + checked.error().message + "), but calls nothing", sql);
   }
   void finish(int at_least) {
     EXPECT_GE(cases_, at_least) << "fewer cases than planned";
