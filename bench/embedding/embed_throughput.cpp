@@ -18,8 +18,8 @@
 //       the tokenizer alone, counts tokens (all of them, and the ones the model reads: at most 128
 //       per sentence) and, with --vectors-out, writes the first --vectors-count sentences' ids and
 //       vectors as JSON. Prints one JSON object.
-#include "packs/knowledge/use_lite/tokenizer.hpp"
-#include "packs/knowledge/use_lite_embedder.hpp"
+#include "packs/knowledge/embed/use_lite/tokenizer.hpp"
+#include "packs/knowledge/embed/use_lite_embedder.hpp"
 
 #include <sqlite3.h>
 

@@ -18,10 +18,10 @@
 // Every answer is checked: no MCP error, the same first hit and the same tier plan ("match") on
 // both paths. Prints one JSON object: p50/p90/p99/mean/max per path (milliseconds) and the
 // MCP/FTS5 ratios. Loopback only; every step is bounded in count and time.
-#include "packs/knowledge/fts_rank.hpp"
-#include "packs/knowledge/index_store.hpp"
-#include "packs/knowledge/lexical_query.hpp"
-#include "packs/knowledge/snippet.hpp"
+#include "packs/knowledge/index/fts_rank.hpp"
+#include "packs/knowledge/index/index_store.hpp"
+#include "packs/knowledge/index/lexical_query.hpp"
+#include "packs/knowledge/index/snippet.hpp"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -102,7 +102,8 @@ class RawIndex {
 
   // `fts5_snippets`: snippet() for the page (raw FTS5); else mcpd's Snippeter.
   Result run(const std::string& text, std::size_t limit, bool fts5_snippets) {
-    const std::size_t pool = limit * 4 + 8, per_doc = 3;  // the Searcher's defaults
+    // The Searcher's defaults: one hit more than the page, to know whether there is a next page.
+    const std::size_t needed = limit + 1, pool = needed * 4 + 8, per_doc = 3;
     LexicalQuery words = mcpd::packs::knowledge::parse_lexical_query(text);
     LexicalQuery all;
     std::vector<std::int64_t> all_counts;
@@ -114,7 +115,7 @@ class RawIndex {
     json::object match{{"all", to_json(all.terms)}};
     std::vector<Row> hits;
     if (!all.empty()) hits = rank(all, all_counts, pool);
-    if (!all.empty() && hits.size() < pool && all.terms.size() >= 2 && capped(hits, per_doc, pool).size() < limit) {
+    if (!all.empty() && hits.size() < pool && all.terms.size() >= 2 && capped(hits, per_doc, pool).size() < needed) {
       LexicalQuery rare = mcpd::packs::knowledge::rarer_terms(all, all_counts);
       if (rare.empty() && hits.empty()) {
         auto rarest = std::min_element(all_counts.begin(), all_counts.end()) - all_counts.begin();

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "packs/knowledge/index_store.hpp"
-#include "packs/knowledge/search.hpp"
-#include "packs/knowledge/use_lite_embedder.hpp"
+#include "packs/knowledge/embed/use_lite_embedder.hpp"
+#include "packs/knowledge/index/index_store.hpp"
+#include "packs/knowledge/search/search.hpp"
 
 namespace json = boost::json;
 using namespace mcpd::packs::knowledge;
@@ -80,11 +80,11 @@ int main(int argc, char** argv) {
       for (const auto& [path, query] : items) {
         auto r = searcher.search(json::object{{"query", query}, {"limit", 10}, {"mode", mode}, {"max_per_document", 1}});
         reciprocal.push_back(0);
-        if (!std::holds_alternative<json::object>(r)) {
+        if (!r) {
           ++errors;
           continue;
         }
-        const auto& results = std::get<json::object>(r).at("results").as_array();
+        const auto& results = r->at("results").as_array();
         for (std::size_t i = 0; i < results.size(); ++i) {
           if (results[i].at("path").as_string() == path) {
             reciprocal.back() = 1.0 / static_cast<double>(i + 1);

@@ -25,9 +25,9 @@
 #include <thread>
 #include <vector>
 
-#include "packs/knowledge/hnsw_index.hpp"
-#include "packs/knowledge/index_store.hpp"
-#include "packs/knowledge/vector_index.hpp"
+#include "packs/knowledge/index/hnsw_index.hpp"
+#include "packs/knowledge/index/index_store.hpp"
+#include "packs/knowledge/index/vector_index.hpp"
 
 namespace json = boost::json;
 using namespace mcpd::packs::knowledge;

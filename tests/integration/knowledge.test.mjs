@@ -3,12 +3,12 @@
 // webhook triggers an incremental resync that reflects edits, deletions and renames.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, requireTool, tapTransport } from './lib/mcpd.mjs';
+import { startServer, requireTool, tapTransport, MCPD_BIN, cleanEnv } from './lib/mcpd.mjs';
 
 const { Client } = requireTool('@modelcontextprotocol/sdk/client/index.js');
 const { StreamableHTTPClientTransport } = requireTool('@modelcontextprotocol/sdk/client/streamableHttp.js');
@@ -249,4 +249,22 @@ test('webhook: unsigned and wrongly signed deliveries change nothing; a push res
 test('health reports the knowledge service', async () => {
   const h = await (await fetch(server.base + '/health')).json();
   assert.equal(h.services.knowledge, 'ok');
+});
+
+test('a misspelt setting stops start-up with a message naming it, and creates nothing', () => {
+  const config = path.join(dir, 'misspelt.toml');
+  const index = path.join(dir, 'misspelt', 'kb.db');
+  const start = (...args) => spawnSync(MCPD_BIN, [...args, '--config', config], { env: cleanEnv(), encoding: 'utf8', timeout: 20000 });
+  fs.writeFileSync(config, `[packs.knowledge]\nindex = "${index}"\nsync_on_strat = false\n`);
+  const serve = start('serve', '--http', '127.0.0.1:0', '--enable-pack', 'knowledge');
+  assert.equal(serve.status, 2, serve.stderr);
+  assert.match(serve.stderr, /packs\.knowledge: unknown setting 'sync_on_strat' \(known: [a-z_, ]*sync_on_start/);
+  assert.ok(!fs.existsSync(path.dirname(index)), 'a refused configuration leaves no index folder behind');
+  // In a source's table, and through `mcpd kb` too.
+  fs.writeFileSync(config, `[packs.knowledge]\nindex = "${index}"\n[[packs.knowledge.sources]]\nname = "api"\ntype = "git"\n` +
+    `url = "${remote}"\nbrnach = "main"\n`);
+  const kb = start('kb', 'stats');
+  assert.equal(kb.status, 2, kb.stderr);
+  assert.match(kb.stderr, /packs\.knowledge: sources\.api: unknown setting 'brnach' \(known: branch,/);
+  assert.ok(!fs.existsSync(path.dirname(index)));
 });

@@ -14,9 +14,9 @@
 #include <iomanip>
 #include <string>
 
-#include "packs/knowledge/use_lite/encoder.hpp"
-#include "packs/knowledge/use_lite/tfjs_weights.hpp"
-#include "packs/knowledge/use_lite/tokenizer.hpp"
+#include "packs/knowledge/embed/use_lite/encoder.hpp"
+#include "packs/knowledge/embed/use_lite/tfjs_weights.hpp"
+#include "packs/knowledge/embed/use_lite/tokenizer.hpp"
 
 namespace json = boost::json;
 using namespace mcpd::packs::knowledge::use_lite;

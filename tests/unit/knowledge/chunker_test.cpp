@@ -1,5 +1,5 @@
 // Chunking: headings, fences, merging, splitting with overlap, UTF-8 safety, exact line ranges.
-#include "packs/knowledge/chunker.hpp"
+#include "packs/knowledge/extract/chunker.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/sha.h>

@@ -12,14 +12,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <stdexcept>
-
+#include "source_results.hpp"
 #include "temp_dir.hpp"
-#include "packs/knowledge/directory_source.hpp"
+#include "packs/knowledge/sources/directory_source.hpp"
 
 using namespace mcpd::packs::knowledge;
 namespace fs = std::filesystem;
 
+using mcpd::test::failure_of;
+using mcpd::test::read_ok;
+using mcpd::test::snapshot_ok;
 using mcpd::test::TempDir;
 using mcpd::test::write_file;
 
@@ -125,7 +127,7 @@ TEST(DirectorySource, ListsFilesRecursivelySortedWithRelativePaths) {
   auto src = source_at(t.path());
   EXPECT_EQ(src->kind(), "directory");
   EXPECT_EQ(src->name(), "docs");
-  auto snap = src->snapshot();
+  auto snap = snapshot_ok(*src);
   EXPECT_EQ(snap.revision, "");
   EXPECT_EQ(paths(snap), (std::vector<std::string>{"a.md", "b.md", "sub-x.md", "sub/deeper/c.txt"}));
   EXPECT_EQ(find_entry(snap, "b.md")->size, 2u);
@@ -141,13 +143,11 @@ TEST(DirectorySource, IncludeAndExcludeGlobs) {
   write_file(t.path() / "docs/drafts/wip.md", "w");
   write_file(t.path() / "src/main.cpp", "m");
   auto src = source_at(t.path(), {"**/*.md", "src/*"}, {"docs/drafts/**"});
-  EXPECT_EQ(paths(src->snapshot()), (std::vector<std::string>{"README.md", "docs/guide.md", "src/main.cpp"}));
+  EXPECT_EQ(paths(snapshot_ok(*src)), (std::vector<std::string>{"README.md", "docs/guide.md", "src/main.cpp"}));
 
-  std::string err;
-  EXPECT_FALSE(src->read("docs/img.png", err));  // not included
-  EXPECT_NE(err.find("excluded"), std::string::npos);
-  EXPECT_FALSE(src->read("docs/drafts/wip.md", err));  // excluded
-  EXPECT_EQ(src->read("docs/guide.md", err).value_or("?"), "g");
+  EXPECT_NE(failure_of(src->read("docs/img.png")).find("excluded"), std::string::npos);  // not included
+  EXPECT_FALSE(src->read("docs/drafts/wip.md"));                                          // excluded
+  EXPECT_EQ(read_ok(*src, "docs/guide.md"), "g");
 }
 
 TEST(DirectorySource, SymlinksOutsideTheRootAreSkipped) {
@@ -163,7 +163,7 @@ TEST(DirectorySource, SymlinksOutsideTheRootAreSkipped) {
   fs::create_directories(t.path() / "sub");
   fs::create_symlink("..", t.path() / "sub/up");  // inside, to a directory: not followed
   auto src = source_at(t.path());
-  auto snap = src->snapshot();
+  auto snap = snapshot_ok(*src);
   EXPECT_EQ(paths(snap), (std::vector<std::string>{"alias.md", "real.md"}));
   for (const char* p : {"leak.txt", "leakdir", "rel.txt"}) {
     auto* s = find_skipped(snap, p);
@@ -172,13 +172,12 @@ TEST(DirectorySource, SymlinksOutsideTheRootAreSkipped) {
   }
   ASSERT_NE(find_skipped(snap, "sub/up"), nullptr);
 
-  std::string err;
-  EXPECT_FALSE(src->read("leak.txt", err));
+  std::string err = failure_of(src->read("leak.txt"));
   EXPECT_NE(err.find("outside the source root"), std::string::npos) << err;
-  EXPECT_FALSE(src->read("leakdir/inner.md", err));
-  EXPECT_FALSE(src->read("../" + outside.path().filename().string() + "/secret.txt", err));
-  EXPECT_FALSE(src->read("/etc/passwd", err));
-  EXPECT_EQ(src->read("alias.md", err).value_or("?"), "real");
+  EXPECT_FALSE(src->read("leakdir/inner.md"));
+  EXPECT_FALSE(src->read("../" + outside.path().filename().string() + "/secret.txt"));
+  EXPECT_FALSE(src->read("/etc/passwd"));
+  EXPECT_EQ(read_ok(*src, "alias.md"), "real");
 }
 
 TEST(DirectorySource, SymlinkLoopsDoNotHang) {
@@ -190,7 +189,7 @@ TEST(DirectorySource, SymlinkLoopsDoNotHang) {
   fs::create_directories(t.path() / "d");
   fs::create_symlink(t.path(), t.path() / "d/root");
   fs::create_symlink("missing", t.path() / "dangling.md");
-  auto snap = source_at(t.path())->snapshot();
+  auto snap = snapshot_ok(*source_at(t.path()));
   EXPECT_EQ(paths(snap), std::vector<std::string>{"a.md"});
   for (const char* p : {"loop1", "loop2", "self", "d/root", "dangling.md"})
     EXPECT_NE(find_skipped(snap, p), nullptr) << p;
@@ -202,34 +201,33 @@ TEST(DirectorySource, FileReplacedBySymlinkAfterTheSnapshotIsNotRead) {
   TempDir t;
   write_file(t.path() / "doc.md", "doc");
   auto src = source_at(t.path());
-  ASSERT_EQ(paths(src->snapshot()), std::vector<std::string>{"doc.md"});
+  ASSERT_EQ(paths(snapshot_ok(*src)), std::vector<std::string>{"doc.md"});
   fs::remove(t.path() / "doc.md");
   fs::create_symlink(outside.path() / "secret.txt", t.path() / "doc.md");
-  std::string err;
-  EXPECT_FALSE(src->read("doc.md", err));
+  std::string err = failure_of(src->read("doc.md"));
   EXPECT_NE(err.find("outside the source root"), std::string::npos) << err;
   // The same for a directory on the way.
   write_file(t.path() / "sub/x.md", "x");
-  ASSERT_TRUE(src->read("sub/x.md", err));
+  ASSERT_TRUE(src->read("sub/x.md"));
   fs::remove_all(t.path() / "sub");
   fs::create_symlink(outside.path(), t.path() / "sub");
   write_file(outside.path() / "x.md", "outside");
-  EXPECT_FALSE(src->read("sub/x.md", err));
+  EXPECT_FALSE(src->read("sub/x.md"));
 }
 
 // What a source sees of a folder holding an unreadable file and an unreadable directory, as one
 // line: the paths, the reasons given, and what reading the file says.
 std::string unreadable_outcome(const fs::path& root) {
   auto src = source_at(root);
-  auto snap = src->snapshot();
+  auto snap = snapshot_ok(*src);
   std::string out;
   for (const auto& p : paths(snap)) out += p + ";";
   for (const char* name : {"locked.md", "closed"}) {
     auto* f = find_skipped(snap, name);
     out += std::string(name) + "=" + (f ? f->reason : "(not skipped)") + ";";
   }
-  std::string err;
-  out += src->read("locked.md", err) ? "read" : "not read: " + err;
+  auto locked = src->read("locked.md");
+  out += locked ? "read" : "not read: " + failure_of(locked);
   return out;
 }
 
@@ -277,13 +275,12 @@ TEST(DirectorySource, SpecialFilesAreSkipped) {
   write_file(t.path() / "a.md", "a");
   ASSERT_EQ(::mkfifo((t.path() / "pipe").c_str(), 0644), 0);
   auto src = source_at(t.path());
-  auto snap = src->snapshot();  // must not block on the fifo
+  auto snap = snapshot_ok(*src);  // must not block on the fifo
   EXPECT_EQ(paths(snap), std::vector<std::string>{"a.md"});
   auto* s = find_skipped(snap, "pipe");
   ASSERT_NE(s, nullptr);
   EXPECT_NE(s->reason.find("fifo"), std::string::npos);
-  std::string err;
-  EXPECT_FALSE(src->read("pipe", err));
+  EXPECT_FALSE(src->read("pipe"));
 }
 
 TEST(DirectorySource, VersionChangesWithContent) {
@@ -291,56 +288,49 @@ TEST(DirectorySource, VersionChangesWithContent) {
   auto file = t.path() / "a.md";
   write_file(file, "hello");
   auto src = source_at(t.path());
-  auto v1 = src->snapshot().entries.at(0).version;
+  auto v1 = snapshot_ok(*src).entries.at(0).version;
   EXPECT_EQ(v1.substr(0, 2), "5:");
-  EXPECT_EQ(src->snapshot().entries.at(0).version, v1);  // stable while nothing changes
+  EXPECT_EQ(snapshot_ok(*src).entries.at(0).version, v1);  // stable while nothing changes
 
   write_file(file, "hello world");
-  auto v2 = src->snapshot().entries.at(0).version;
+  auto v2 = snapshot_ok(*src).entries.at(0).version;
   EXPECT_NE(v2, v1);
 
   // Same size, new content: the mtime (in ns) tells them apart.
   auto before = fs::last_write_time(file);
   write_file(file, "HELLO WORLD");
   fs::last_write_time(file, before + std::chrono::milliseconds(1));
-  auto v3 = src->snapshot().entries.at(0).version;
+  auto v3 = snapshot_ok(*src).entries.at(0).version;
   EXPECT_NE(v3, v2);
-  std::string err;
-  EXPECT_EQ(src->read("a.md", err).value_or("?"), "HELLO WORLD");
+  EXPECT_EQ(read_ok(*src, "a.md"), "HELLO WORLD");
 }
 
 TEST(DirectorySource, ReadRejectsBadPathsAndReportsMissingFiles) {
   TempDir t;
   write_file(t.path() / "a.md", std::string("bin\0ary", 7));
   auto src = source_at(t.path());
-  std::string err;
-  EXPECT_EQ(src->read("a.md", err).value_or("?"), std::string("bin\0ary", 7));
+  EXPECT_EQ(read_ok(*src, "a.md"), std::string("bin\0ary", 7));
   for (const char* bad : {"", "/a.md", "../a.md", "x/../a.md", "./a.md", "a//b"}) {
-    err.clear();
-    EXPECT_FALSE(src->read(bad, err)) << bad;
-    EXPECT_FALSE(err.empty()) << bad;
+    auto r = src->read(bad);
+    EXPECT_FALSE(r) << bad;
+    EXPECT_FALSE(failure_of(r).empty()) << bad;
   }
-  EXPECT_FALSE(src->read("missing.md", err));
-  EXPECT_FALSE(err.empty());
+  EXPECT_FALSE(failure_of(src->read("missing.md")).empty());
 }
 
-TEST(DirectorySource, MissingOrNonDirectoryRootThrows) {
+TEST(DirectorySource, MissingOrNonDirectoryRootIsAnErrorNamingTheSource) {
   TempDir t;
   write_file(t.path() / "file", "x");
-  try {
-    source_at(t.path() / "nope")->snapshot();
-    FAIL() << "expected an exception";
-  } catch (const std::runtime_error& e) {
-    std::string m = e.what();
-    EXPECT_NE(m.find("does not exist"), std::string::npos) << m;
-    EXPECT_NE(m.find("docs"), std::string::npos) << m;
-  }
-  try {
-    source_at(t.path() / "file")->snapshot();
-    FAIL() << "expected an exception";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("not a directory"), std::string::npos) << e.what();
-  }
+  auto missing = source_at(t.path() / "nope")->snapshot();
+  ASSERT_TRUE(missing.failed());
+  EXPECT_EQ(missing.error().kind, mcpd::core::ErrorKind::Unavailable);
+  std::string m = missing.error().message;
+  EXPECT_NE(m.find("does not exist"), std::string::npos) << m;
+  EXPECT_NE(m.find("docs"), std::string::npos) << m;
+  m = failure_of(source_at(t.path() / "file")->snapshot());
+  EXPECT_NE(m.find("not a directory"), std::string::npos) << m;
+  // Reading is refused the same way (the sync records the reason).
+  EXPECT_NE(failure_of(source_at(t.path() / "nope")->read("a.md")).find("does not exist"), std::string::npos);
 }
 
 TEST(DirectorySource, MaxFilesBoundsTheListing) {
@@ -350,7 +340,7 @@ TEST(DirectorySource, MaxFilesBoundsTheListing) {
   o.name = "bounded";
   o.root = t.path().string();
   o.max_files = 3;
-  auto snap = make_directory_source(o)->snapshot();
+  auto snap = snapshot_ok(*make_directory_source(o));
   EXPECT_EQ(paths(snap), (std::vector<std::string>{"a.md", "b.md", "c.md"}));
   ASSERT_EQ(snap.skipped.size(), 1u);
   EXPECT_EQ(snap.skipped[0].path, "d/x.md");

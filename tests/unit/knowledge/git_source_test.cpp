@@ -10,12 +10,16 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "source_results.hpp"
 #include "temp_dir.hpp"
-#include "packs/knowledge/git_source.hpp"
+#include "packs/knowledge/sources/git_source.hpp"
 
 using namespace mcpd::packs::knowledge;
 namespace fs = std::filesystem;
 
+using mcpd::test::failure_of;
+using mcpd::test::read_ok;
+using mcpd::test::snapshot_ok;
 using mcpd::test::TempDir;
 using mcpd::test::write_file;
 
@@ -120,13 +124,6 @@ const SkippedEntry* find_skipped(const Snapshot& s, const std::string& path) {
   return nullptr;
 }
 
-std::string read_ok(Source& src, const std::string& path) {
-  std::string err;
-  auto r = src.read(path, err);
-  EXPECT_TRUE(r) << path << ": " << err;
-  return r.value_or("");
-}
-
 }  // namespace
 
 TEST(GitSource, ClonesListsBlobsAndReads) {
@@ -140,7 +137,7 @@ TEST(GitSource, ClonesListsBlobsAndReads) {
   auto src = r.source();
   EXPECT_EQ(src->kind(), "git");
   EXPECT_EQ(src->name(), "kb-repo");
-  auto snap = src->snapshot();
+  auto snap = snapshot_ok(*src);
   EXPECT_TRUE(fs::exists(r.cache() / "HEAD"));  // a bare mirror
   EXPECT_EQ(snap.revision, c1);
   EXPECT_EQ(paths(snap), (std::vector<std::string>{"README.md", "docs/deep/more.txt", "docs/guide.md"}));
@@ -150,11 +147,9 @@ TEST(GitSource, ClonesListsBlobsAndReads) {
 
   EXPECT_EQ(read_ok(*src, "README.md"), "# Hello\n");
   EXPECT_EQ(read_ok(*src, "docs/deep/more.txt"), "more text\n");
-  std::string err;
-  EXPECT_FALSE(src->read("missing.md", err));
-  EXPECT_FALSE(err.empty());
-  EXPECT_FALSE(src->read("docs", err));  // a tree, not a file
-  EXPECT_FALSE(src->read("../x", err));
+  EXPECT_FALSE(failure_of(src->read("missing.md")).empty());
+  EXPECT_FALSE(src->read("docs"));  // a tree, not a file
+  EXPECT_FALSE(src->read("../x"));
 }
 
 TEST(GitSource, ReportsModifiedDeletedAndRenamedSinceARevision) {
@@ -166,7 +161,7 @@ TEST(GitSource, ReportsModifiedDeletedAndRenamedSinceARevision) {
   auto c1 = r.commit_all("first");
   r.push();
   auto src = r.source();
-  ASSERT_EQ(src->snapshot().revision, c1);
+  ASSERT_EQ(snapshot_ok(*src).revision, c1);
 
   r.write("a.md", "alpha, modified\n");
   r.git("rm -q b.md");
@@ -175,7 +170,7 @@ TEST(GitSource, ReportsModifiedDeletedAndRenamedSinceARevision) {
   r.push();
 
   EXPECT_EQ(read_ok(*src, "a.md"), "alpha\n");  // still the first snapshot
-  auto snap = src->snapshot();                   // fetches the new push
+  auto snap = snapshot_ok(*src);                   // fetches the new push
   EXPECT_EQ(snap.revision, c2);
   EXPECT_EQ(paths(snap), (std::vector<std::string>{"a.md", "docs/renamed.md", "keep.md"}));
   EXPECT_EQ(read_ok(*src, "a.md"), "alpha, modified\n");
@@ -202,15 +197,15 @@ TEST(GitSource, FetchPicksUpNewPushesAndAddedFiles) {
   auto c1 = r.commit_all("first");
   r.push();
   auto src = r.source();
-  EXPECT_EQ(src->snapshot().revision, c1);
-  EXPECT_EQ(src->snapshot().revision, c1);  // a fetch with nothing new
+  EXPECT_EQ(snapshot_ok(*src).revision, c1);
+  EXPECT_EQ(snapshot_ok(*src).revision, c1);  // a fetch with nothing new
 
   r.write("new/b.md", "b\n");
   auto c2 = r.commit_all("second");
   r.push();
   // A fresh source object over the existing mirror fetches rather than clones.
   auto again = r.source();
-  auto snap = again->snapshot();
+  auto snap = snapshot_ok(*again);
   EXPECT_EQ(snap.revision, c2);
   EXPECT_EQ(paths(snap), (std::vector<std::string>{"a.md", "new/b.md"}));
   auto changes = again->changes_since(c1);
@@ -224,28 +219,30 @@ TEST(GitSource, FetchPicksUpNewPushesAndAddedFiles) {
     return sh("git --git-dir=" + quote(r.cache().string()) + " for-each-ref --format='%(refname)' refs/heads");
   };
   r.git("push -q origin main:refs/heads/topic");
-  again->snapshot();
+  snapshot_ok(*again);
   EXPECT_EQ(mirror_branches(), "refs/heads/main\nrefs/heads/topic");
   r.git("push -q origin --delete topic");
-  again->snapshot();
+  snapshot_ok(*again);
   EXPECT_EQ(mirror_branches(), "refs/heads/main");
   EXPECT_EQ(sh("git --git-dir=" + quote(r.cache().string()) + " config remote.origin.url"), r.origin().string());
 
   // A changed URL for the same mirror is followed (and recorded).
   auto moved = r.source("file://" + r.origin().string());
-  EXPECT_EQ(moved->snapshot().revision, c2);
+  EXPECT_EQ(snapshot_ok(*moved).revision, c2);
   EXPECT_EQ(sh("git --git-dir=" + quote(r.cache().string()) + " config remote.origin.url"),
             "file://" + r.origin().string());
 }
 
-TEST(GitSource, UnknownOldRevisionGivesNullopt) {
+TEST(GitSource, UnknownOldRevisionIsNotFound) {
   Repos r;
   r.write("a.md", "a\n");
   r.commit_all("first");
   r.push();
   auto src = r.source();
-  EXPECT_FALSE(src->changes_since("0123456789abcdef0123456789abcdef01234567")) << "before any snapshot";
-  src->snapshot();
+  auto before = src->changes_since("0123456789abcdef0123456789abcdef01234567");
+  ASSERT_TRUE(before.failed()) << "before any snapshot";
+  EXPECT_EQ(before.error().kind, mcpd::core::ErrorKind::NotFound);
+  snapshot_ok(*src);
   EXPECT_FALSE(src->changes_since(""));
   EXPECT_FALSE(src->changes_since("0123456789abcdef0123456789abcdef01234567"));
   EXPECT_FALSE(src->changes_since("not a revision"));
@@ -261,17 +258,16 @@ TEST(GitSource, GlobsFilterEntriesAndChanges) {
   auto c1 = r.commit_all("first");
   r.push();
   auto src = r.source({}, {}, {"**/*.md"}, {"vendor/**"});
-  EXPECT_EQ(paths(src->snapshot()), (std::vector<std::string>{"README.md", "docs/a.md"}));
-  std::string err;
-  EXPECT_FALSE(src->read("docs/img.png", err));
-  EXPECT_FALSE(src->read("vendor/lib/x.md", err));
+  EXPECT_EQ(paths(snapshot_ok(*src)), (std::vector<std::string>{"README.md", "docs/a.md"}));
+  EXPECT_FALSE(src->read("docs/img.png"));
+  EXPECT_FALSE(src->read("vendor/lib/x.md"));
 
   r.write("docs/img.png", "png2\n");
   r.write("vendor/lib/x.md", "x2\n");
   r.write("docs/a.md", "a2\n");
   r.commit_all("second");
   r.push();
-  src->snapshot();
+  snapshot_ok(*src);
   auto changes = src->changes_since(c1);
   ASSERT_TRUE(changes);
   ASSERT_EQ(changes->size(), 1u);
@@ -288,7 +284,7 @@ TEST(GitSource, SymlinksAndSubmodulesAreSkippedWithReasons) {
   r.git("update-index --add --cacheinfo 160000," + c1 + ",sub");  // a gitlink, as a submodule makes
   r.git("commit -q -m links");
   r.push();
-  auto snap = r.source()->snapshot();
+  auto snap = snapshot_ok(*r.source());
   EXPECT_EQ(paths(snap), std::vector<std::string>{"a.md"});
   auto* l = find_skipped(snap, "link.md");
   ASSERT_NE(l, nullptr);
@@ -308,7 +304,7 @@ TEST(GitSource, BranchesDefaultToTheRemoteHead) {
   r.push("master");
   {
     auto src = r.source();
-    EXPECT_EQ(src->snapshot().revision, main_head);
+    EXPECT_EQ(snapshot_ok(*src).revision, main_head);
     EXPECT_EQ(sh("git --git-dir=" + quote(r.cache().string()) + " symbolic-ref HEAD"), "refs/heads/main");
     fs::remove_all(r.cache());
   }
@@ -318,7 +314,7 @@ TEST(GitSource, BranchesDefaultToTheRemoteHead) {
   r.push("feature");
 
   auto def = r.source("file://" + r.origin().string());
-  EXPECT_EQ(def->snapshot().revision, main_head);
+  EXPECT_EQ(snapshot_ok(*def).revision, main_head);
   EXPECT_EQ(read_ok(*def, "a.md"), "on main\n");
 
   TempDir other;  // a separate mirror for the branch-specific source
@@ -328,36 +324,29 @@ TEST(GitSource, BranchesDefaultToTheRemoteHead) {
   o.branch = "feature";
   o.cache_dir = (other.path() / "m").string();
   auto feat = make_git_source(o);
-  EXPECT_EQ(feat->snapshot().revision, feature_head);
+  EXPECT_EQ(snapshot_ok(*feat).revision, feature_head);
   EXPECT_EQ(read_ok(*feat, "a.md"), "on feature\n");
 
   o.name = "missing-branch";
   o.branch = "nope";
   o.cache_dir = (other.path() / "m2").string();
-  try {
-    make_git_source(o)->snapshot();
-    FAIL() << "expected an exception";
-  } catch (const std::runtime_error& e) {
-    std::string m = e.what();
-    EXPECT_NE(m.find("missing-branch"), std::string::npos) << m;
-    EXPECT_NE(m.find("nope"), std::string::npos) << m;
-  }
+  std::string m = failure_of(make_git_source(o)->snapshot());
+  EXPECT_NE(m.find("missing-branch"), std::string::npos) << m;
+  EXPECT_NE(m.find("nope"), std::string::npos) << m;
 }
 
-TEST(GitSource, BadUrlThrowsNamingTheSource) {
+TEST(GitSource, BadUrlIsAnErrorNamingTheSource) {
   TempDir t;
   GitSourceOptions o;
   o.name = "broken-source";
   o.url = (t.path() / "no-such-repo").string();
   o.cache_dir = (t.path() / "cache").string();
-  try {
-    make_git_source(o)->snapshot();
-    FAIL() << "expected an exception";
-  } catch (const std::runtime_error& e) {
-    std::string m = e.what();
-    EXPECT_NE(m.find("broken-source"), std::string::npos) << m;
-    EXPECT_NE(m.find("no such local path"), std::string::npos) << m;
-  }
+  auto bad = make_git_source(o)->snapshot();
+  ASSERT_TRUE(bad.failed());
+  EXPECT_EQ(bad.error().kind, mcpd::core::ErrorKind::Unavailable);
+  std::string m = bad.error().message;
+  EXPECT_NE(m.find("broken-source"), std::string::npos) << m;
+  EXPECT_NE(m.find("no such local path"), std::string::npos) << m;
   EXPECT_FALSE(fs::exists(t.path() / "cache")) << "a failed first clone leaves no mirror behind";
 
   // A proxy from the environment would turn the loopback connection below into a network one.
@@ -366,28 +355,18 @@ TEST(GitSource, BadUrlThrowsNamingTheSource) {
   // An HTTPS remote that refuses the connection (loopback, so no network): the token never appears.
   o.url = "https://127.0.0.1:1/org/repo.git";
   o.token = "ghp_SECRETTOKEN";
-  try {
-    make_git_source(o)->snapshot();
-    FAIL() << "expected an exception";
-  } catch (const std::runtime_error& e) {
-    std::string m = e.what();
-    EXPECT_NE(m.find("broken-source"), std::string::npos) << m;
-    EXPECT_EQ(m.find("SECRETTOKEN"), std::string::npos) << m;
-  }
+  m = failure_of(make_git_source(o)->snapshot());
+  EXPECT_NE(m.find("broken-source"), std::string::npos) << m;
+  EXPECT_EQ(m.find("SECRETTOKEN"), std::string::npos) << m;
   o.url = "https://user:ghp_SECRETTOKEN@127.0.0.1:1/org/repo.git";
-  try {
-    make_git_source(o)->snapshot();
-    FAIL() << "expected an exception";
-  } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()).find("SECRETTOKEN"), std::string::npos) << e.what();
-  }
+  m = failure_of(make_git_source(o)->snapshot());
+  EXPECT_FALSE(m.empty());
+  EXPECT_EQ(m.find("SECRETTOKEN"), std::string::npos) << m;
 }
 
 TEST(GitSource, ReadBeforeSnapshotFails) {
   Repos r;
-  std::string err;
-  EXPECT_FALSE(r.source()->read("a.md", err));
-  EXPECT_NE(err.find("snapshot"), std::string::npos);
+  EXPECT_NE(failure_of(r.source()->read("a.md")).find("snapshot"), std::string::npos);
 }
 
 TEST(ExpandGithubRepos, ExpandsTrimsAndValidates) {

@@ -5,13 +5,14 @@
 #include <random>
 
 #include "infra/sqlite.hpp"
+#include "search_pages.hpp"
 #include "temp_dir.hpp"
-#include "packs/knowledge/fts_rank.hpp"
-#include "packs/knowledge/index_store.hpp"
-#include "packs/knowledge/lexical_query.hpp"
-#include "packs/knowledge/search.hpp"
-#include "packs/knowledge/snippet.hpp"
-#include "packs/knowledge/vector_index.hpp"
+#include "packs/knowledge/index/fts_rank.hpp"
+#include "packs/knowledge/index/index_store.hpp"
+#include "packs/knowledge/index/lexical_query.hpp"
+#include "packs/knowledge/index/snippet.hpp"
+#include "packs/knowledge/index/vector_index.hpp"
+#include "packs/knowledge/search/search.hpp"
 
 using namespace mcpd::packs::knowledge;
 namespace fs = std::filesystem;
@@ -41,8 +42,11 @@ std::vector<std::string> paths(const std::vector<Hit>& hits) {
 
 json::object search(Searcher& s, const std::string& args) {
   auto r = s.search(json::parse(args).as_object());
-  if (auto* e = std::get_if<std::string>(&r)) ADD_FAILURE() << *e;
-  return std::get<json::object>(r);
+  if (!r) {
+    ADD_FAILURE() << (r.failed() ? r.error().message : "cancelled");
+    return {};
+  }
+  return std::move(r).value();
 }
 
 }  // namespace
@@ -217,6 +221,59 @@ TEST(Searcher, CommonWordsOverTheBudgetAreLeftOutOfTheSecondTier) {
   answer = search(s, R"({"query":"alpha beta","limit":3})");
   EXPECT_EQ(answer.at("match").at("any").as_array().size(), 1u);
   EXPECT_FALSE(answer.at("results").as_array().empty());
+}
+
+// A page has a cursor exactly when a later offset finds more: when tier 1 alone fills a page of one
+// (the passages with the rarer words come after it), and when one document's passages fill the
+// candidates and the per-document cap leaves the page short.
+TEST(Searcher, FollowingTheCursorsVisitsEveryResultOnce) {
+  TempDir dir;
+  IndexStore store((dir.path() / "kb.db").string());
+  store.ensure_source("s", "directory");
+  std::vector<std::string> crowd;
+  for (int i = 0; i < 60; ++i) crowd.push_back("needle needle " + std::to_string(i));
+  store.put_documents("s", {doc("both.txt", {"zephyr quartz"}), doc("zephyr.txt", {"zephyr and other words"}),
+                            doc("quartz.txt", {"quartz among many other words here"}), doc("crowd.txt", crowd),
+                            doc("other.txt", {"a needle in a long passage of words about something else entirely"})});
+  Searcher s(store);
+
+  auto first = search(s, R"({"query":"zephyr quartz","limit":1})");
+  EXPECT_EQ(mcpd::test::result_keys(first), (std::vector<std::string>{"both.txt:1"}));
+  ASSERT_TRUE(first.contains("next_cursor"));
+  EXPECT_EQ(mcpd::test::expect_pages_cover_everything(s, json::parse(R"({"query":"zephyr quartz"})").as_object()).size(), 3u);
+
+  auto capped = mcpd::test::expect_pages_cover_everything(s, json::parse(R"({"query":"needle","max_per_document":1})").as_object());
+  ASSERT_EQ(capped.size(), 2u);
+  EXPECT_EQ(capped[0].substr(0, 10), "crowd.txt:");
+  EXPECT_EQ(capped[1], "other.txt:1");
+  EXPECT_EQ(mcpd::test::expect_pages_cover_everything(s, json::parse(R"({"query":"needle","max_per_document":2})").as_object()).size(), 3u);
+  mcpd::test::expect_pages_cover_everything(s, json::parse(R"({"query":"needle zephyr","max_per_document":1})").as_object());
+}
+
+// The candidate lists stop growing at a bound: a page left short there says so (and has no cursor,
+// since every later page would look at the same candidates and find no more).
+TEST(Searcher, APageLeftShortAtTheBoundSaysSo) {
+  TempDir dir;
+  IndexStore store((dir.path() / "kb.db").string());
+  store.ensure_source("s", "directory");
+  std::vector<std::string> crowd;
+  for (int i = 0; i < 16400; ++i) crowd.push_back("needle needle " + std::to_string(i));
+  store.put_documents("s", {doc("crowd.txt", crowd), doc("other.txt", {"a needle in a long passage of words about something else"})});
+  Searcher s(store);
+  auto first = search(s, R"({"query":"needle","limit":1,"max_per_document":1})");
+  ASSERT_EQ(first.at("results").as_array().size(), 1u);
+  EXPECT_EQ(first.at("results").as_array()[0].at("path").as_string(), "crowd.txt");
+  EXPECT_FALSE(first.contains("next_cursor"));
+  EXPECT_EQ(first.at("note").as_string(), "the search stopped after the best 16384 passages: narrow it (source, path_prefix, "
+                                          "file_type) or raise max_per_document to see more");
+  EXPECT_NE(Searcher::render_text(first).find("\nNote: the search stopped after the best 16384 passages"), std::string::npos);
+  EXPECT_TRUE(search(s, R"({"query":"needle","limit":1,"offset":1,"max_per_document":1})").at("results").as_array().empty());
+  // Narrowed, the other document is found, and without the note.
+  auto narrowed = search(s, R"({"query":"needle","limit":1,"path_prefix":"other"})");
+  EXPECT_EQ(narrowed.at("results").as_array().size(), 1u);
+  EXPECT_FALSE(narrowed.contains("note"));
+  // A full page needs no note.
+  EXPECT_FALSE(search(s, R"({"query":"needle","limit":1})").contains("note"));
 }
 
 TEST(Snippeter, MarksWordsAsTheIndexMatchesThem) {

@@ -1,6 +1,6 @@
 // The "openai" embedder against a real local HTTP server speaking the OpenAI embeddings wire
 // format: request shape, batching, ordering by index, retries, errors, dimension checks.
-#include "packs/knowledge/embedder.hpp"
+#include "packs/knowledge/embed/embedder.hpp"
 
 #include <gtest/gtest.h>
 

@@ -7,13 +7,13 @@
 #include <fstream>
 
 #include "temp_dir.hpp"
-#include "packs/knowledge/directory_source.hpp"
-#include "packs/knowledge/index_store.hpp"
-#include "packs/knowledge/search.hpp"
-#include "packs/knowledge/sync_engine.hpp"
-#include "packs/knowledge/use_lite/encoder.hpp"
-#include "packs/knowledge/use_lite/tokenizer.hpp"
-#include "packs/knowledge/use_lite_embedder.hpp"
+#include "packs/knowledge/embed/use_lite/encoder.hpp"
+#include "packs/knowledge/embed/use_lite/tokenizer.hpp"
+#include "packs/knowledge/embed/use_lite_embedder.hpp"
+#include "packs/knowledge/index/index_store.hpp"
+#include "packs/knowledge/search/search.hpp"
+#include "packs/knowledge/sources/directory_source.hpp"
+#include "packs/knowledge/sync/sync_engine.hpp"
 
 using namespace mcpd::packs::knowledge;
 using namespace mcpd::packs::knowledge::use_lite;
@@ -151,12 +151,12 @@ TEST(UseLiteSearch, FindsAParaphraseThatSharesNoWordAndSurvivesARestart) {
   EXPECT_EQ(engine.sync(*source).counts.embedded, 0u);
   Searcher s(store, embedder.get());
   auto r = s.search(json::parse(R"({"query":"forgot my login credentials","mode":"semantic","limit":3})").as_object());
-  ASSERT_TRUE(std::holds_alternative<json::object>(r)) << std::get<std::string>(r);
-  const auto& results = std::get<json::object>(r).at("results").as_array();
+  ASSERT_TRUE(r) << r.error().message;
+  const auto& results = r->at("results").as_array();
   ASSERT_FALSE(results.empty());
   EXPECT_EQ(results[0].at("path").as_string(), "password.md");
   // Lexically the same query finds nothing: no word is shared.
-  auto lexical = std::get<json::object>(s.search(json::parse(R"({"query":"forgot my login credentials","mode":"lexical"})").as_object()));
+  auto lexical = s.search(json::parse(R"({"query":"forgot my login credentials","mode":"lexical"})").as_object()).value();
   EXPECT_TRUE(lexical.at("results").as_array().empty());
 }
 

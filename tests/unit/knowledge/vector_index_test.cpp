@@ -7,11 +7,12 @@
 #include <fstream>
 #include <random>
 
+#include "search_pages.hpp"
 #include "temp_dir.hpp"
-#include "packs/knowledge/hnsw_index.hpp"
-#include "packs/knowledge/index_store.hpp"
-#include "packs/knowledge/search.hpp"
-#include "packs/knowledge/vector_index.hpp"
+#include "packs/knowledge/index/hnsw_index.hpp"
+#include "packs/knowledge/index/index_store.hpp"
+#include "packs/knowledge/index/vector_index.hpp"
+#include "packs/knowledge/search/search.hpp"
 
 using namespace mcpd::packs::knowledge;
 namespace fs = std::filesystem;
@@ -119,11 +120,10 @@ TEST(HnswIndex, FindsTheExactNeighboursAndSurvivesASaveAndLoad) {
   // Saved and loaded: the same answers.
   const fs::path file = t.path() / "kb.db.hnsw";
   graph.save(file, "test:model");
-  std::string why;
-  auto loaded = HnswIndex::load(file, "test:model", dim, small_params(1), why);
-  ASSERT_TRUE(loaded) << why;
-  EXPECT_EQ(loaded->size(), graph.size());
-  for (const auto& q : queries) EXPECT_EQ(loaded->search(q.data(), 10), graph.search(q.data(), 10));
+  auto loaded = HnswIndex::load(file, "test:model", dim, small_params(1));
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ((*loaded)->size(), graph.size());
+  for (const auto& q : queries) EXPECT_EQ((*loaded)->search(q.data(), 10), graph.search(q.data(), 10));
 }
 
 TEST(HnswIndex, RefusesAFileThatDoesNotMatch) {
@@ -133,33 +133,31 @@ TEST(HnswIndex, RefusesAFileThatDoesNotMatch) {
   HnswIndex graph(dim, 100, small_params(1));
   for (std::int64_t i = 1; i <= 100; ++i) graph.put(i, gen.next(static_cast<std::size_t>(i)).data());
   const fs::path file = t.path() / "kb.db.hnsw";
-  std::string why;
-  EXPECT_FALSE(HnswIndex::load(file, "m", dim, {}, why));
-  EXPECT_EQ(why, "no saved graph");
+  // Why a load failed: NotFound for no graph at all, else Unavailable with the reason.
+  auto why = [&](const std::string& model, std::size_t dimension, mcpd::core::ErrorKind kind = mcpd::core::ErrorKind::Unavailable) {
+    auto r = HnswIndex::load(file, model, dimension, {});
+    if (!r.failed()) {
+      ADD_FAILURE() << "loaded";
+      return std::string();
+    }
+    EXPECT_EQ(r.error().kind, kind);
+    return r.error().message;
+  };
+  EXPECT_EQ(why("m", dim, mcpd::core::ErrorKind::NotFound), "no saved graph");
   graph.save(file, "m");
-  why.clear();
-  EXPECT_FALSE(HnswIndex::load(file, "other", dim, {}, why));
-  EXPECT_NE(why.find("model 'm'"), std::string::npos) << why;
-  why.clear();
-  EXPECT_FALSE(HnswIndex::load(file, "m", dim * 2, {}, why));
-  EXPECT_NE(why.find("dimension"), std::string::npos) << why;
+  EXPECT_NE(why("other", dim).find("model 'm'"), std::string::npos);
+  EXPECT_NE(why("m", dim * 2).find("dimension"), std::string::npos);
   // A changed byte and a truncated file: the checksum stops both before hnswlib reads them.
   {
     std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(200);
     f.put('\x7f');
   }
-  why.clear();
-  EXPECT_FALSE(HnswIndex::load(file, "m", dim, {}, why));
-  EXPECT_NE(why.find("checksum"), std::string::npos) << why;
+  EXPECT_NE(why("m", dim).find("checksum"), std::string::npos);
   fs::resize_file(file, 64);
-  why.clear();
-  EXPECT_FALSE(HnswIndex::load(file, "m", dim, {}, why));
-  EXPECT_NE(why.find("checksum"), std::string::npos) << why;
+  EXPECT_NE(why("m", dim).find("checksum"), std::string::npos);
   { std::ofstream(fs::path(file.string() + ".json")) << "{not json"; }
-  why.clear();
-  EXPECT_FALSE(HnswIndex::load(file, "m", dim, {}, why));
-  EXPECT_NE(why.find("JSON"), std::string::npos) << why;
+  EXPECT_NE(why("m", dim).find("JSON"), std::string::npos);
 }
 
 TEST(VectorIndex, BuildsTheGraphInTheBackgroundPersistsItAndFollowsTheStore) {
@@ -253,9 +251,13 @@ class FixedEmbedder : public Embedder {
   }
 };
 
-std::vector<std::string> paths(const SearchOutcome& r) {
+std::vector<std::string> paths(const mcpd::core::Result<json::object>& r) {
   std::vector<std::string> out;
-  for (const auto& hit : std::get<json::object>(r).at("results").as_array()) out.emplace_back(hit.at("path").as_string());
+  if (!r) {
+    ADD_FAILURE() << (r.failed() ? r.error().message : "cancelled");
+    return out;
+  }
+  for (const auto& hit : r->at("results").as_array()) out.emplace_back(hit.at("path").as_string());
   return out;
 }
 
@@ -285,7 +287,7 @@ TEST(HybridSearch, ConvexFusionWeighsBothScoresOfEveryCandidate) {
   // Hybrid: (1 + 0.5 · 0.8) / 1.5 for "two", (1 + 0.5 · 0.2) / 1.5 for "one", 0.5 / 1.5 for "unrelated".
   auto hybrid = convex.search(query("hybrid"));
   EXPECT_EQ(paths(hybrid), (std::vector<std::string>{"two.md", "one.md", "unrelated.md"}));
-  const auto& results = std::get<json::object>(hybrid).at("results").as_array();
+  const auto& results = hybrid->at("results").as_array();
   EXPECT_NEAR(results[0].at("score").as_double(), 1.4 / 1.5, 1e-4);
   EXPECT_NEAR(results[1].at("score").as_double(), 1.1 / 1.5, 1e-4);
   EXPECT_NEAR(results[2].at("score").as_double(), 0.5 / 1.5, 1e-4);
@@ -295,4 +297,92 @@ TEST(HybridSearch, ConvexFusionWeighsBothScoresOfEveryCandidate) {
   rrf.fusion = HybridWeights::Fusion::rrf;
   Searcher by_rank(store, &embedder, rrf);
   EXPECT_EQ(paths(by_rank.search(query("hybrid"))), (std::vector<std::string>{"one.md", "two.md", "unrelated.md"}));
+}
+
+TEST(HybridSearch, SimilarityThresholdBoundsEveryCandidate) {
+  TempDir t;
+  IndexStore store((t.path() / "kb.db").string());
+  FixedEmbedder embedder;
+  store.ensure_source("s", "directory");
+  std::vector<PendingDocument> docs;
+  for (std::string name : {"one", "two", "unrelated"}) {
+    std::string text = name == "unrelated" ? "unrelated words here" : "alpha report " + name;
+    docs.push_back({{name + ".md", name, "markdown", "v1", "", text.size(), text}, {Chunk{text, "", 1, 1, "h-" + name}}});
+  }
+  // A lexical hit whose passage has no vector yet: its cosine is unknown, so no threshold is met.
+  std::string pending = "alpha report pending";
+  docs.push_back({{"pending.md", "pending", "markdown", "v1", "", pending.size(), pending}, {Chunk{pending, "", 1, 1, "h-pending"}}});
+  store.put_documents("s", docs);
+  store.set_embedding_model("test:fixed", 3);
+  std::vector<std::pair<std::string, std::vector<float>>> vectors;
+  for (std::string name : {"one", "two", "unrelated"}) vectors.emplace_back("h-" + name, embedder.embed({name}).at(0));
+  store.put_embeddings(vectors);
+  auto query = [](double threshold) {
+    return json::object{{"query", "alpha"}, {"mode", "hybrid"}, {"similarity_threshold", threshold}};
+  };
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  // Cosines with the query: unrelated 1, two 0.8, one 0.2; pending has none.
+  HybridWeights rrf;
+  rrf.fusion = HybridWeights::Fusion::rrf;
+  for (auto weights : {HybridWeights{}, rrf}) {
+    Searcher s(store, &embedder, weights);
+    EXPECT_EQ(sorted(paths(s.search(json::object{{"query", "alpha"}, {"mode", "hybrid"}}))),
+              (std::vector<std::string>{"one.md", "pending.md", "two.md", "unrelated.md"}));
+    EXPECT_EQ(sorted(paths(s.search(query(0.5)))), (std::vector<std::string>{"two.md", "unrelated.md"}));
+    EXPECT_EQ(paths(s.search(query(0.99))), (std::vector<std::string>{"unrelated.md"}));
+    EXPECT_EQ(sorted(paths(s.search(query(0.0)))), (std::vector<std::string>{"one.md", "two.md", "unrelated.md"}));
+  }
+}
+
+// Semantic and hybrid pages go on while a later offset finds more: when the nearest passages are all
+// one document's (and the per-document cap keeps one) or are left out by a filter, the candidate
+// lists grow until the page is full or every vector has been looked at.
+TEST(HybridSearch, PagesAreNotCutShortByTheCapOrTheFilters) {
+  TempDir t;
+  IndexStore store((t.path() / "kb.db").string());
+  FixedEmbedder embedder;
+  store.ensure_source("s", "directory");
+  // 60 passages of one document along the query's direction, then "two" (0.8) and "one" (0.2).
+  std::vector<Chunk> crowd;
+  std::vector<std::pair<std::string, std::vector<float>>> vectors;
+  std::string crowd_text;
+  for (int i = 1; i <= 60; ++i) {
+    std::string text = "alpha crowd " + std::to_string(i);
+    crowd.push_back(Chunk{text, "", i, i, "h-crowd-" + std::to_string(i)});
+    crowd_text += text + "\n";
+    vectors.emplace_back("h-crowd-" + std::to_string(i), std::vector<float>{1.0f, 0.0f, 0.0f});
+  }
+  std::vector<PendingDocument> docs{{{"crowd/all.md", "all", "markdown", "v1", "", crowd_text.size(), crowd_text}, crowd}};
+  for (std::string name : {"one", "two"}) {
+    std::string text = "alpha report " + name;
+    docs.push_back({{"target/" + name + ".md", name, "markdown", "v1", "", text.size(), text}, {Chunk{text, "", 1, 1, "h-" + name}}});
+    vectors.emplace_back("h-" + name, embedder.embed({name}).at(0));
+  }
+  store.put_documents("s", docs);
+  store.set_embedding_model("test:fixed", 3);
+  store.put_embeddings(vectors);
+  using mcpd::test::expect_pages_cover_everything;
+
+  HybridWeights rrf;
+  rrf.fusion = HybridWeights::Fusion::rrf;
+  for (auto weights : {HybridWeights{}, rrf}) {
+    Searcher s(store, &embedder, weights);
+    auto filtered = [](const char* mode) { return json::object{{"query", "alpha"}, {"mode", mode}, {"path_prefix", "target/"}}; };
+    // The first page of one, and every page after it.
+    EXPECT_EQ(paths(s.search(json::object{{"query", "alpha"}, {"mode", "semantic"}, {"path_prefix", "target/"}, {"limit", 1}})),
+              (std::vector<std::string>{"target/two.md"}));
+    EXPECT_EQ(expect_pages_cover_everything(s, filtered("semantic")), (std::vector<std::string>{"target/two.md:1", "target/one.md:1"}));
+    EXPECT_EQ(expect_pages_cover_everything(s, filtered("hybrid")).size(), 2u);
+    auto capped = expect_pages_cover_everything(s, json::object{{"query", "alpha"}, {"mode", "semantic"}, {"max_per_document", 1}});
+    ASSERT_EQ(capped.size(), 3u);
+    EXPECT_EQ(capped[1], "target/two.md:1");
+    EXPECT_EQ(capped[2], "target/one.md:1");
+    // A threshold ends the lists where the cosines fall below it.
+    auto close = filtered("semantic");
+    close["similarity_threshold"] = 0.5;
+    EXPECT_EQ(expect_pages_cover_everything(s, close), (std::vector<std::string>{"target/two.md:1"}));
+  }
 }
