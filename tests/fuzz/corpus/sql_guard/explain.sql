@@ -1,0 +1,1 @@
+EXPLAIN (ANALYZE, VERBOSE) SELECT pg_catalog.lower(x), (t).f FROM t FOR UPDATE

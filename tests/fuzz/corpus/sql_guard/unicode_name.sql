@@ -1,0 +1,1 @@
+select U&"d\0061t\+000061" from x
