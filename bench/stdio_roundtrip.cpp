@@ -1,7 +1,7 @@
 // stdio benchmark driver for mcpd.
 //
 //   stdio_roundtrip MCPD_BIN [--cold-runs N] [--calls N] [--max-seconds S] [--message TEXT]
-//                            [--server-cpu CPU] [--http-cold-runs N]
+//                            [--server-cpu CPU] [--http-cold-runs N] [--config FILE]
 //
 // Spawns `MCPD_BIN serve --stdio --enable-pack conformance --log-level warning` and measures:
 //   cold start  time from fork/exec to the answered `initialize` response, over --cold-runs
@@ -13,7 +13,10 @@
 //               `serve --http 127.0.0.1:PORT --threads 1` to the answered HTTP `initialize`
 //               (the driver retries connect() every 100 us until the listener is up);
 //   round trips --calls sequential `tools/call echo` requests on one process (each waits for
-//               its answer before the next is written), capped by --max-seconds.
+//               its answer before the next is written), capped by --max-seconds; 0 skips them
+//               and the idle RSS (bench/cold_start/run.sh measures only cold starts).
+// --config passes a configuration file to every server started (e.g. `[audit] enabled = false`).
+// The JSON has each cold start's figures too (*_samples_ms), for runs spread over several calls.
 // --server-cpu pins the spawned server to one CPU (the driver itself can be pinned with taskset).
 // Prints one JSON object on stdout. Every loop is bounded in count and time; each read
 // has a deadline, so a hung server fails the run instead of hanging it.
@@ -92,7 +95,7 @@ int free_port() {
 
 // One HTTP cold start: fork/exec `serve --http`, connect (retrying), POST initialize, read the
 // answer. Returns milliseconds from fork to the complete answer; the server is then stopped.
-double http_cold_start(const std::string& bin, std::vector<char*>& env, int cpu) {
+double http_cold_start(const std::string& bin, std::vector<char*>& env, int cpu, const std::string& config) {
   const int port = free_port();
   const std::string listen = "127.0.0.1:" + std::to_string(port);
   auto t0 = Clock::now();
@@ -102,9 +105,11 @@ double http_cold_start(const std::string& bin, std::vector<char*>& env, int cpu)
     pin_to(cpu);
     int devnull = ::open("/dev/null", O_RDWR);
     if (devnull >= 0) { ::dup2(devnull, 0); ::dup2(devnull, 1); ::dup2(devnull, 2); }
-    const char* argv[] = {bin.c_str(), "serve", "--http", listen.c_str(), "--enable-pack", "conformance", "--threads", "1",
-                          "--log-level", "warning", nullptr};
-    ::execve(bin.c_str(), const_cast<char* const*>(argv), env.data());
+    std::vector<const char*> argv = {bin.c_str(), "serve", "--http", listen.c_str(), "--enable-pack", "conformance", "--threads", "1",
+                                     "--log-level", "warning"};
+    if (!config.empty()) { argv.push_back("--config"); argv.push_back(config.c_str()); }
+    argv.push_back(nullptr);
+    ::execve(bin.c_str(), const_cast<char* const*>(argv.data()), env.data());
     ::_exit(127);
   }
   auto reap = [&] {
@@ -182,7 +187,7 @@ double http_cold_start(const std::string& bin, std::vector<char*>& env, int cpu)
 
 class Server {
  public:
-  Server(const std::string& bin, std::vector<char*>& env, int cpu) {
+  Server(const std::string& bin, std::vector<char*>& env, int cpu, const std::string& config) {
     int in_pipe[2], out_pipe[2];
     if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     start_ = Clock::now();
@@ -194,8 +199,10 @@ class Server {
       ::dup2(out_pipe[1], 1);
       int devnull = ::open("/dev/null", O_WRONLY);
       if (devnull >= 0) ::dup2(devnull, 2);
-      const char* argv[] = {bin.c_str(), "serve", "--stdio", "--enable-pack", "conformance", "--log-level", "warning", nullptr};
-      ::execve(bin.c_str(), const_cast<char* const*>(argv), env.data());
+      std::vector<const char*> argv = {bin.c_str(), "serve", "--stdio", "--enable-pack", "conformance", "--log-level", "warning"};
+      if (!config.empty()) { argv.push_back("--config"); argv.push_back(config.c_str()); }
+      argv.push_back(nullptr);
+      ::execve(bin.c_str(), const_cast<char* const*>(argv.data()), env.data());
       ::_exit(127);
     }
     ::close(in_pipe[0]);
@@ -314,7 +321,7 @@ std::string json_escape(const std::string& s) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s MCPD_BIN [--cold-runs N] [--calls N] [--max-seconds S] [--message TEXT] [--server-cpu CPU]\n"
-                 "       [--http-cold-runs N]\n",
+                 "       [--http-cold-runs N] [--config FILE]\n",
                  argv[0]);
     return 2;
   }
@@ -325,14 +332,16 @@ int main(int argc, char** argv) {
   std::string message = "hello";
   int server_cpu = -1;
   int http_cold_runs = 10;
+  std::string config;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--cold-runs") cold_runs = std::max(1, std::atoi(argv[i + 1]));
-    else if (k == "--calls") calls = std::max(1L, std::atol(argv[i + 1]));
+    else if (k == "--calls") calls = std::max(0L, std::atol(argv[i + 1]));
     else if (k == "--max-seconds") max_seconds = std::max(0.1, std::atof(argv[i + 1]));
     else if (k == "--message") message = argv[i + 1];
     else if (k == "--server-cpu") server_cpu = std::atoi(argv[i + 1]);
     else if (k == "--http-cold-runs") http_cold_runs = std::max(0, std::atoi(argv[i + 1]));
+    else if (k == "--config") config = argv[i + 1];
     else { std::fprintf(stderr, "unknown option %s\n", k.c_str()); return 2; }
   }
   if (::access(bin.c_str(), X_OK) != 0) { std::fprintf(stderr, "not executable: %s\n", bin.c_str()); return 2; }
@@ -344,7 +353,7 @@ int main(int argc, char** argv) {
     // (a) cold start
     std::vector<double> cold;
     for (int r = 0; r < cold_runs; ++r) {
-      Server s(bin, env, server_cpu);
+      Server s(bin, env, server_cpu, config);
       s.write_all(kInitialize);
       std::string line = s.read_line(Clock::now() + per_read);
       auto t1 = Clock::now();
@@ -353,10 +362,26 @@ int main(int argc, char** argv) {
     }
 
     std::vector<double> http_cold;
-    for (int r = 0; r < http_cold_runs; ++r) http_cold.push_back(http_cold_start(bin, env, server_cpu));
+    for (int r = 0; r < http_cold_runs; ++r) http_cold.push_back(http_cold_start(bin, env, server_cpu, config));
+    auto samples = [](const std::vector<double>& v) {
+      std::string out = "[";
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%s%.3f", i ? "," : "", v[i]);
+        out += b;
+      }
+      return out + "]";
+    };
+    if (calls == 0) {
+      std::printf("{\"cold_start_ms\":{\"runs\":%d,\"median\":%.3f,\"p90\":%.3f},\"cold_start_samples_ms\":%s,"
+                  "\"http_cold_start_ms\":{\"runs\":%d,\"median\":%.3f,\"p90\":%.3f},\"http_cold_start_samples_ms\":%s}\n",
+                  cold_runs, percentile(cold, 50), percentile(cold, 90), samples(cold).c_str(), http_cold_runs,
+                  percentile(http_cold, 50), percentile(http_cold, 90), samples(http_cold).c_str());
+      return 0;
+    }
 
     // (b) idle RSS and (c) sequential round trips on one process
-    Server s(bin, env, server_cpu);
+    Server s(bin, env, server_cpu, config);
     s.write_all(kInitialize);
     std::string init_line = s.read_line(Clock::now() + per_read);
     if (!is_result_for(init_line, "\"id\":0")) throw std::runtime_error("bad initialize answer: " + init_line);
@@ -399,13 +424,14 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"cold_start_ms\":{\"runs\":%d,\"median\":%.3f,\"p90\":%.3f,\"min\":%.3f,\"max\":%.3f},"
         "\"http_cold_start_ms\":{\"runs\":%d,\"median\":%.3f,\"p90\":%.3f,\"min\":%.3f,\"max\":%.3f},"
+        "\"cold_start_samples_ms\":%s,\"http_cold_start_samples_ms\":%s,"
         "\"idle_rss_kb\":%ld,"
         "\"roundtrips\":{\"requested\":%ld,\"completed\":%ld,\"failed\":%ld,\"seconds\":%.3f,\"per_second\":%.1f,"
         "\"latency_us\":{\"mean\":%.2f,\"p50\":%.2f,\"p90\":%.2f,\"p99\":%.2f,\"max\":%.2f}},"
         "\"rss_after_calls_kb\":%ld,\"vmhwm_kb\":%ld}\n",
         cold_runs, percentile(cold, 50), percentile(cold, 90), percentile(cold, 0), percentile(cold, 100),
         http_cold_runs, percentile(http_cold, 50), percentile(http_cold, 90), percentile(http_cold, 0), percentile(http_cold, 100),
-        idle_rss, calls,
+        samples(cold).c_str(), samples(http_cold).c_str(), idle_rss, calls,
         done, failed, elapsed, elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0, done > 0 ? elapsed * 1e6 / static_cast<double>(done) : 0.0,
         percentile(lat, 50) * 1000,
         percentile(lat, 90) * 1000, percentile(lat, 99) * 1000, percentile(lat, 100) * 1000, loaded_rss, hwm);
