@@ -34,8 +34,9 @@ std::size_t append_clipped(std::string& out, std::string_view text) {
   return kMaxCellWidth;
 }
 
-// Appends a value's cell: NULL, a string as it is, a number or boolean as JSON writes it, anything
-// else as its JSON; nothing for a missing value. Returns its width.
+// Appends a value's cell: NULL, a string as it is, a number in its shortest form (12.5, not JSON's
+// 1.25E1), a boolean as JSON writes it, anything else as its JSON; nothing for a missing value.
+// Returns its width.
 std::size_t append_cell(std::string& out, const json::value* v) {
   if (!v) return 0;
   char digits[24];
@@ -56,9 +57,14 @@ std::size_t append_cell(std::string& out, const json::value* v) {
       out.append(digits, r.ptr);
       return static_cast<std::size_t>(r.ptr - digits);
     }
+    case json::kind::double_: {
+      auto r = std::to_chars(digits, digits + sizeof digits, v->get_double());
+      out.append(digits, r.ptr);
+      return static_cast<std::size_t>(r.ptr - digits);
+    }
     case json::kind::string:
       return append_clipped(out, v->get_string());
-    default:  // double, object, array: as JSON writes them
+    default:  // object, array: as JSON writes them
       return append_clipped(out, json::serialize(*v));
   }
 }
