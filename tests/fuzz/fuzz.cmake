@@ -13,7 +13,8 @@ set(mcpd_fuzz_sanitizers -fsanitize=address,undefined -fno-sanitize=function -fn
 add_compile_options(-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link ${mcpd_fuzz_sanitizers}
   -Wno-missing-field-initializers)
 add_link_options(${mcpd_fuzz_sanitizers})
-add_compile_definitions(BOOST_ASIO_NO_DEPRECATED)
+# Boost's own assertions stay on and end the run, through tests/fuzz/boost_assert_handler.cpp.
+add_compile_definitions(BOOST_ASIO_NO_DEPRECATED BOOST_ENABLE_ASSERT_HANDLER)
 include_directories(src tests/fuzz)
 enable_testing()
 
@@ -25,7 +26,7 @@ set(mcpd_fuzz_dir ${CMAKE_CURRENT_LIST_DIR})
 # mcpd_fuzz_target(<what> SOURCES <.cpp the target exercises> LIBS <libraries>)
 function(mcpd_fuzz_target what)
   cmake_parse_arguments(FUZZ "" "" "SOURCES;LIBS" ${ARGN})
-  add_executable(${what}_fuzz ${mcpd_fuzz_dir}/${what}_fuzz.cpp ${FUZZ_SOURCES})
+  add_executable(${what}_fuzz ${mcpd_fuzz_dir}/${what}_fuzz.cpp ${mcpd_fuzz_dir}/boost_assert_handler.cpp ${FUZZ_SOURCES})
   target_link_libraries(${what}_fuzz PRIVATE ${FUZZ_LIBS})
   target_link_options(${what}_fuzz PRIVATE -fsanitize=fuzzer)
   add_test(NAME fuzz.${what}

@@ -45,3 +45,10 @@ TEST(Extract, HtmlMalformedIsRecovered) {
   auto doc = ok("a.html", "<p>open <b>bold <i>both</p><p>next &nosuch; &lt;tag&gt;");
   EXPECT_EQ(doc.text, "open bold both\n\nnext &nosuch; <tag>");
 }
+
+TEST(HtmlExtractor, ACarriageReturnFromACharacterReferenceInPreBecomesALineEnd) {
+  // Found by fuzzing (tests/fuzz/regressions/extract): the text promises LF line ends.
+  auto doc = ok("a.html", "<html><body><pre>a&#13;b&#13;&#10;c</pre></body></html>");
+  EXPECT_EQ(doc.text.find('\r'), std::string::npos) << doc.text;
+  EXPECT_NE(doc.text.find("a\nb\nc"), std::string::npos) << doc.text;
+}

@@ -65,7 +65,8 @@ class TextBuilder {
   void verbatim(std::string_view s) {
     if (s.empty()) return;
     flush();
-    out_.append(s);
+    // A character reference (&#13;) can put a CR into <pre>; the text promises LF line ends. Found by fuzzing.
+    out_.append(text::normalize_newlines(s));
   }
 
   std::string take() {
