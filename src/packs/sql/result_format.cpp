@@ -39,7 +39,7 @@ std::size_t append_clipped(std::string& out, std::string_view text) {
 // Returns its width.
 std::size_t append_cell(std::string& out, const json::value* v) {
   if (!v) return 0;
-  char digits[24];
+  char digits[32];  // the longest: a double in its shortest form, 24 characters (-2.2250738585072014e-308)
   switch (v->kind()) {
     case json::kind::null:
       out += "NULL";
